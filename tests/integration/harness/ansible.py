@@ -100,7 +100,7 @@ def run_playbook(playbook, inventory=None, extra_vars=None, check=False, diff=Fa
             argv += ["--tags", ",".join(tags)]
         if limit:
             argv += ["--limit", limit]
-        proc = subprocess.run(argv, capture_output=True, text=True, env=ansible_env(env),
+        proc = subprocess.run(argv, capture_output=True, text=True, env=ansible_env(env), check=False,
                               timeout=timeout, cwd=cwd or tmp)
     recap = {m.group(1): dict(zip(("ok", "changed", "unreachable", "failed", "skipped", "rescued", "ignored"),
                                   map(int, m.groups()[1:])))

@@ -12,7 +12,7 @@ def _read_env_file(path):
         for line in path.read_text().splitlines():
             line = line.strip()
             if line and not line.startswith("#") and "=" in line:
-                key, _, value = line.partition("=")
+                key, value = line.split("=", 1)
                 values[key.strip()] = value.strip()
     return values
 

@@ -65,4 +65,4 @@ def skopeo_copy(src, dst, creds=None, src_creds=None, timeout=120):
     elif src.startswith("docker://"):
         argv.append("--src-no-creds")
     env = dict(os.environ, REGISTRY_AUTH_FILE=os.devnull)  # never pick up a developer's logins
-    return subprocess.run(argv + [src, dst], capture_output=True, text=True, timeout=timeout, env=env)
+    return subprocess.run(argv + [src, dst], capture_output=True, text=True, timeout=timeout, env=env, check=False)
