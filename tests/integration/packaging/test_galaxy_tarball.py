@@ -1,21 +1,6 @@
 """The Galaxy tarball users install: built from the checkout, with nothing of ours in it that
 belongs to a developer's machine (virtualenvs, test output, caches)."""
-import subprocess
 import tarfile
-
-import pytest
-
-from integration.harness.env import REPO, venv_bin
-
-
-@pytest.fixture(scope="session")
-def collection_tarball(tmp_path_factory):
-    out = tmp_path_factory.mktemp("dist")
-    built = subprocess.run([venv_bin("ansible-galaxy"), "collection", "build", "--output-path", str(out), str(REPO)],
-                           capture_output=True, text=True, timeout=300, check=False)
-    assert built.returncode == 0, built.stdout + built.stderr
-    (tarball,) = out.glob("zotops-zot-*.tar.gz")
-    return tarball
 
 
 def test_tarball_holds_the_collection_and_no_developer_state(collection_tarball):
