@@ -1,0 +1,368 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) zotops maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: zot_api_key
+short_description: Manage a zot user's API keys and rotate them into secret stores
+version_added: 0.1.0
+description:
+  - Manages the API keys of one zot user through zot's C(/zot/auth/apikey) API (zot needs
+    C(http.auth.apikey=true)).
+  - O(state=present) makes sure a key with O(label) exists with at least O(min_days_valid) days
+    of validity left; O(state=rotated) always makes a new one; both then store it and retire the
+    old ones. O(state=absent) revokes keys by O(label) or O(id).
+  - A new key goes through four steps, like an AWS Secrets Manager rotation. B(create) the key;
+    B(set) it in every store of O(stores); B(test) that zot accepts it (and, with
+    O(test_push_repository), that it may push); B(finish) by revoking the older keys with the
+    same label. Every store is read before the key is made. When C(create), C(set) or C(test)
+    fails, the stores get back what they held, the new key is revoked and the error names the
+    step. When C(finish) fails the new key stays (it is stored and works) and a new run revokes
+    the rest.
+  - zot shows a key's secret only when it makes it. The module returns it in RV(api_key) only
+    when it made a key and the task has C(no_log) set to true; it never lists secrets.
+author:
+  - zotops maintainers (@zotops)
+extends_documentation_fragment:
+  - zotops.zot.zot_api
+  - zotops.zot.secret_stores
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+    details: Reports whether a rotation is due (from the keys' expiration dates) without making a key.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: full
+    details: The keys with O(label), by uuid and expiration date; never a secret.
+options:
+  label:
+    description:
+      - The key's label in zot. Keys are told apart by label; the rotation retires every other key
+        with this label.
+      - Required unless O(state=absent) with O(id).
+    type: str
+  state:
+    description:
+      - V(present) makes a key only when none with O(label) has O(min_days_valid) days left.
+      - V(rotated) always makes a new key.
+      - V(absent) revokes every key with O(label), or the key O(id).
+    type: str
+    choices: [present, rotated, absent]
+    default: present
+  id:
+    description: With O(state=absent), the uuid of the key to revoke.
+    type: str
+  min_days_valid:
+    description: With O(state=present), rotate when the newest key with O(label) has fewer days left.
+    type: int
+    default: 30
+  valid_days:
+    description:
+      - Days a new key is valid. V(0) makes a key that never expires. Ignored when
+        O(expiration_date) is set.
+    type: int
+    default: 90
+  expiration_date:
+    description: A new key's expiration, RFC 3339 (for example C(2026-12-31T00:00:00Z)); must be in the future.
+    type: str
+  scopes:
+    description: Scopes recorded with a new key.
+    type: list
+    elements: str
+    default: []
+  test_push_repository:
+    description:
+      - Also test that the new key may push to this repository, by starting a blob upload
+        (C(POST /v2/<repo>/blobs/uploads/)) and cancelling it. Nothing is stored.
+    type: str
+  journal_path:
+    description:
+      - A file (on the node running the module) recording a new key until its rotation ends. If a
+        failed rotation cannot revoke its new key (zot down), the next run revokes it first, so no
+        key is left behind.
+    type: path
+notes:
+  - zot v2.1.20 gives a request authenticated with an API key the groups stored at the user's last
+    password or OIDC login, so access control sees the same groups as then.
+seealso:
+  - module: zotops.zot.secret_store_value
+'''
+
+EXAMPLES = r'''
+- name: Keep a CI key with at least 30 days left, stored where CI reads it
+  zotops.zot.zot_api_key:
+    zot_url: https://registry.example.com
+    username: zot-ci
+    api_key: "{{ current_ci_key }}"
+    label: ci
+    valid_days: 90
+    min_days_valid: 30
+    test_push_repository: ci/probe
+    journal_path: /var/lib/zotops/zot-ci-key.journal
+    stores:
+      - type: onepassword_connect
+        url: https://op-connect.example.com
+        token: "{{ op_connect_token }}"
+        vault: blumeops
+        item: Forgejo Secrets
+        field: zot-ci-api
+      - type: forgejo
+        url: https://forge.example.com
+        token: "{{ forgejo_token }}"
+        owner: eblume
+        repo: blumeops
+        secret_name: ZOT_CI_API_KEY
+  no_log: true
+  register: ci_key
+
+- name: Is a rotation due? (check mode makes no key)
+  zotops.zot.zot_api_key:
+    zot_url: https://registry.example.com
+    username: zot-ci
+    password: "{{ zot_ci_password }}"
+    label: ci
+  check_mode: true
+  register: due
+
+- name: Revoke every key labelled old-ci
+  zotops.zot.zot_api_key:
+    zot_url: https://registry.example.com
+    username: zot-ci
+    password: "{{ zot_ci_password }}"
+    label: old-ci
+    state: absent
+'''
+
+RETURN = r'''
+changed:
+  description: Whether a key was made or revoked (in check mode, would be).
+  returned: always
+  type: bool
+rotation_due:
+  description: Whether a new key is (or was) needed.
+  returned: when O(state) is V(present) or V(rotated)
+  type: bool
+reason:
+  description: Why a rotation is due or not.
+  returned: when O(state) is V(present) or V(rotated)
+  type: str
+  sample: the newest key has 12.5 days left (< 30)
+key:
+  description: Details of the new key, or of the current key when none was made. Never a secret.
+  returned: when O(state) is V(present) or V(rotated) and a key exists or was made
+  type: dict
+  contains:
+    uuid:
+      description: The key's id.
+      type: str
+    label:
+      description: The key's label.
+      type: str
+    expirationDate:
+      description: When the key expires; null when it never does.
+      type: str
+    createdAt:
+      description: When zot made the key.
+      type: str
+    scopes:
+      description: The key's scopes.
+      type: list
+      elements: str
+days_left:
+  description: Days of validity left for RV(key); null when it never expires.
+  returned: when RV(key) is returned
+  type: float
+api_key:
+  description:
+    - The new key's secret (C(zak_...)). Only when the module made a key and the task has
+      C(no_log) set to true; otherwise RV(api_key_returned) is false and a warning says why.
+  returned: when a key was made and the task has no_log
+  type: str
+api_key_returned:
+  description: Whether RV(api_key) is in the result.
+  returned: when a key was made
+  type: bool
+revoked:
+  description: Uuids of the keys revoked.
+  returned: always
+  type: list
+  elements: str
+recovered:
+  description: Uuids of keys left by an earlier failed rotation (see O(journal_path)) and revoked now.
+  returned: when O(state) is V(present) or V(rotated)
+  type: list
+  elements: str
+stores:
+  description: One result per store (C(store), C(type), C(changed)); never the value.
+  returned: when a key was made
+  type: list
+  elements: dict
+step:
+  description: The rotation step that failed (V(read), V(create), V(set), V(test), V(finish), V(recover)).
+  returned: failure
+  type: str
+rollback:
+  description: What the rollback did for each store and for the new key.
+  returned: failure
+  type: list
+  elements: str
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.zotops.zot.plugins.module_utils.secret_stores import (
+    STORE_ARGUMENT_SPEC, SecretStoreError, build_stores)
+from ansible_collections.zotops.zot.plugins.module_utils.zot_api import (
+    ZOT_API_ARGUMENT_SPEC, ZOT_API_MUTUALLY_EXCLUSIVE, ZOT_API_REQUIRED_ONE_OF, Journal, Rotation,
+    RotationError, ZotApiError, ZotClient, days_left, expiration_from_days, parse_time,
+    public_key_details, rotation_due, select_label, utcnow)
+
+
+def diff_view(keys):
+    return {'keys': sorted(['%s expires %s' % (k.get('uuid'), public_key_details(k).get('expirationDate') or 'never')
+                            for k in keys])}
+
+
+def main():
+    argument_spec = dict(ZOT_API_ARGUMENT_SPEC)
+    argument_spec.update(
+        label=dict(type='str'),
+        state=dict(type='str', default='present', choices=['present', 'rotated', 'absent']),
+        id=dict(type='str'),
+        min_days_valid=dict(type='int', default=30),
+        valid_days=dict(type='int', default=90),
+        expiration_date=dict(type='str'),
+        scopes=dict(type='list', elements='str', default=[]),
+        test_push_repository=dict(type='str'),
+        journal_path=dict(type='path'),
+        stores=dict(type='list', elements='dict', default=[], options=STORE_ARGUMENT_SPEC),
+    )
+    module = AnsibleModule(
+        argument_spec=argument_spec,
+        mutually_exclusive=ZOT_API_MUTUALLY_EXCLUSIVE + [('label', 'id')],
+        required_one_of=ZOT_API_REQUIRED_ONE_OF,
+        required_if=[('state', 'present', ['label']), ('state', 'rotated', ['label']),
+                     ('state', 'absent', ['label', 'id'], True)],
+        supports_check_mode=True,
+    )
+    p = module.params
+
+    # Validate everything before any request.
+    if p['valid_days'] < 0:
+        module.fail_json(msg='valid_days must be 0 (never expires) or more, got %s' % p['valid_days'])
+    if p['min_days_valid'] < 0:
+        module.fail_json(msg='min_days_valid must be 0 or more, got %s' % p['min_days_valid'])
+    expiration = None
+    if p['expiration_date']:
+        try:
+            exp = parse_time(p['expiration_date'])
+        except ValueError:
+            exp = None
+        if exp is None or exp <= utcnow():
+            module.fail_json(msg='expiration_date must be a future RFC 3339 time such as '
+                                 '2026-12-31T00:00:00Z, got %r' % p['expiration_date'])
+        expiration = p['expiration_date']
+    else:
+        expiration = expiration_from_days(p['valid_days'])
+    if p['valid_days'] and not p['expiration_date'] and p['state'] == 'present' and p['min_days_valid'] >= p['valid_days']:
+        module.fail_json(msg='min_days_valid (%s) must be less than valid_days (%s), or every run rotates'
+                             % (p['min_days_valid'], p['valid_days']))
+    try:
+        client = ZotClient.from_module_params(p)
+        stores = build_stores(p['stores']) if p['state'] != 'absent' else []
+    except (ZotApiError, SecretStoreError) as e:
+        module.fail_json(msg=str(e))
+    if stores and p['state'] != 'absent' and not p['username']:
+        module.fail_json(msg='username is required to test a new key')
+
+    result = dict(changed=False, revoked=[])
+
+    if p['state'] == 'absent':
+        try:
+            keys = client.list_keys()
+        except ZotApiError as e:
+            module.fail_json(msg=str(e), **result)
+        doomed = [k for k in keys if (p['id'] and k.get('uuid') == p['id']) or
+                  (p['label'] and k.get('label') == p['label'])]
+        result['changed'] = bool(doomed)
+        if module._diff:
+            result['diff'] = dict(before=diff_view(doomed), after=diff_view([]))
+        if not module.check_mode:
+            for k in doomed:
+                try:
+                    client.revoke_key(k['uuid'])
+                except ZotApiError as e:
+                    module.fail_json(msg=str(e), **result)
+                result['revoked'].append(k['uuid'])
+        else:
+            result['revoked'] = [k['uuid'] for k in doomed]
+        module.exit_json(**result)
+
+    journal = Journal(p['journal_path'])
+    recovered = []
+    if journal.pending() and not module.check_mode:
+        # Keys a failed rotation could not revoke (zot was down): revoke them first.
+        early = Rotation(client, p['label'], journal=journal)
+        try:
+            early.recover()
+        except RotationError as e:
+            module.fail_json(msg=str(e), step=e.step, **result)
+        recovered = early.result['recovered']
+        result['changed'] = bool(recovered)
+
+    try:
+        keys = select_label(client.list_keys(), p['label'])
+    except ZotApiError as e:
+        module.fail_json(msg='API key rotation failed at step read: %s' % e, step='read', **result)
+    due, reason, best = rotation_due(keys, p['min_days_valid'])
+    if p['state'] == 'rotated':
+        due, reason = True, 'state=rotated'
+    result.update(rotation_due=due, reason=reason, recovered=recovered)
+    if best is not None:
+        result['key'] = public_key_details(best)
+        result['days_left'] = days_left(best)
+
+    if not due:
+        module.exit_json(**result)
+
+    result['changed'] = True
+    if module._diff:
+        result['diff'] = dict(before=diff_view(keys), after={'keys': ['(new key) expires %s' % (expiration or 'never')]})
+    if module.check_mode:
+        result['revoked'] = [k['uuid'] for k in keys]
+        module.exit_json(**result)
+
+    rotation = Rotation(client, p['label'], stores=stores, scopes=p['scopes'], expiration_date=expiration,
+                        test_push_repository=p['test_push_repository'], journal=journal)
+    previous = p['api_key'] if p['api_key'] else None
+    try:
+        created, secret = rotation.run(previous_value=previous)
+    except RotationError as e:
+        result.update(rotation.result)
+        result['recovered'] = recovered + rotation.result['recovered']
+        result['changed'] = bool(result['revoked']) or e.step == 'finish' or bool(result['recovered'])
+        module.fail_json(msg=str(e), step=e.step, rollback=e.details.get('rollback', []), **result)
+    result.update(rotation.result)
+    result['recovered'] = recovered + rotation.result['recovered']
+    result['key'] = public_key_details(created)
+    result['days_left'] = days_left(created)
+    if module.no_log:
+        result['api_key'] = secret
+        result['api_key_returned'] = True
+    else:
+        result['api_key_returned'] = False
+        if not stores:
+            module.warn('a new API key was made but is not returned because the task does not have '
+                        'no_log: true, and no store holds it; set no_log: true or add stores')
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()

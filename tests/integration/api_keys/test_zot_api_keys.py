@@ -1,0 +1,211 @@
+"""API key rotation against a real zot, through playbooks/rotate_api_key.yml as a scheduler runs it.
+
+Needs the zot binary (the harness's zot_factory skips with the exact reason where it cannot be
+built). zot's behaviour is never simulated here; the only double is a Vault KV v2 store (validated
+against Vault's API description) used to take zot down in the middle of a rotation.
+"""
+from pathlib import Path
+
+import pytest
+import requests
+
+from integration.harness.ansible import run_playbook
+from integration.secret_stores.doubles import SpecDouble, VaultKv2
+
+pytestmark = [pytest.mark.zot, pytest.mark.slow]
+
+PLAYBOOK = Path(__file__).resolve().parents[3] / "playbooks" / "rotate_api_key.yml"
+USER, PASSWORD, LABEL = "ci", "ci-password-" + "x" * 8, "ci"
+
+
+@pytest.fixture
+def zot(zot_factory, htpasswd_file):
+    config = {
+        "http": {
+            "auth": {"htpasswd": {"path": htpasswd_file({USER: PASSWORD})}, "apikey": True},
+            "accessControl": {
+                "repositories": {
+                    "**": {"policies": [{"users": [USER], "actions": ["read", "create", "update"]}]},
+                    "readonly/**": {"policies": [{"users": [USER], "actions": ["read"]}]},
+                },
+            },
+        },
+    }
+    return zot_factory(config)
+
+
+def keys(zot, label=LABEL):
+    resp = requests.get(f"{zot.url}/zot/auth/apikey", auth=(USER, PASSWORD), timeout=10)
+    assert resp.status_code == 200, (resp.status_code, resp.text, zot.log_tail())
+    return [k for k in resp.json()["apiKeys"] if k["label"] == label]
+
+
+def v2_status(zot, key):
+    return requests.get(f"{zot.url}/v2/", auth=(USER, key), timeout=10).status_code
+
+
+def rotate(zot, tmp_path, stores=None, auth=None, **more):
+    extra = {"zot_apikey_url": zot.url, "zot_apikey_user": USER, "zot_apikey_label": LABEL,
+             "zot_apikey_stores": stores if stores is not None else [{"type": "file", "path": str(tmp_path / "key")}],
+             "zot_apikey_journal_path": str(tmp_path / "journal")}
+    extra.update(auth or {"zot_apikey_password": PASSWORD})
+    extra.update(more.pop("extra", {}))
+    return run_playbook(PLAYBOOK, extra_vars=extra, **more)
+
+
+def stored(tmp_path, name="key"):
+    return (tmp_path / name).read_text().strip()
+
+
+def test_rotate_twice_one_key_newest_pushes_previous_refused(zot, tmp_path, oci_image, skopeo_copy):
+    first = rotate(zot, tmp_path, verbosity=3, diff=True)
+    assert first.rc == 0, first
+    key1 = stored(tmp_path)
+    assert key1.startswith("zak_") and key1 not in first.output
+    assert len(keys(zot)) == 1
+
+    again = rotate(zot, tmp_path)
+    assert again.rc == 0 and again.changed == 0, again  # 90 days left: nothing to do
+
+    checked = rotate(zot, tmp_path, check=True, extra={"zot_apikey_min_days_valid": 89, "zot_apikey_valid_days": 120})
+    assert checked.rc == 0 and "Rotation due" not in checked.stdout, checked
+
+    # The current key makes its own successor: no password at rotation time.
+    second = rotate(zot, tmp_path, auth={"zot_apikey_current_key_file": str(tmp_path / "key")},
+                    extra={"zot_apikey_state": "rotated", "zot_apikey_test_push_repository": "ci/probe"},
+                    verbosity=3, diff=True)
+    assert second.rc == 0, second
+    key2 = stored(tmp_path)
+    assert key2 != key1 and key2 not in second.output and key1 not in second.output
+    assert len(keys(zot)) == 1, "exactly one key with the label"
+
+    pushed = skopeo_copy(oci_image, f"docker://127.0.0.1:{zot.port}/ci/app:1", creds=f"{USER}:{key2}")
+    assert pushed.returncode == 0, pushed.stderr + zot.log_tail()
+    refused = skopeo_copy(oci_image, f"docker://127.0.0.1:{zot.port}/ci/app:2", creds=f"{USER}:{key1}")
+    assert refused.returncode != 0
+    assert v2_status(zot, key1) == 401
+    assert v2_status(zot, key2) == 200
+
+
+def test_check_mode_reports_due_without_making_a_key(zot, tmp_path):
+    result = rotate(zot, tmp_path, check=True)
+    assert result.rc == 0, result
+    assert "Rotation due" in result.stdout
+    assert keys(zot) == []
+    assert not (tmp_path / "key").exists()
+
+
+def test_unreachable_store_fails_at_read_and_changes_nothing(zot, tmp_path):
+    assert rotate(zot, tmp_path).rc == 0
+    old = stored(tmp_path)
+    before = keys(zot)
+    stores = [{"type": "file", "path": str(tmp_path / "key")},
+              {"type": "vault_kv2", "url": "http://127.0.0.1:9", "token": "vault-token-unused", "path": "ci/zot", "name": "vault-ci"}]
+    result = rotate(zot, tmp_path, stores=stores, extra={"zot_apikey_state": "rotated"}, verbosity=3)
+    assert result.rc != 0
+    assert "step read" in result.output and "vault-ci" in result.output
+    assert keys(zot) == before, "no key was made"
+    assert stored(tmp_path) == old and v2_status(zot, old) == 200
+
+
+def test_new_key_failing_its_push_test_is_rolled_back(zot, tmp_path):
+    assert rotate(zot, tmp_path).rc == 0
+    old = stored(tmp_path)
+    before = [k["uuid"] for k in keys(zot)]
+    result = rotate(zot, tmp_path, extra={"zot_apikey_state": "rotated",
+                                          "zot_apikey_test_push_repository": "readonly/probe"}, verbosity=3)
+    assert result.rc != 0
+    assert "step test" in result.output and "push test" in result.output
+    assert [k["uuid"] for k in keys(zot)] == before, "the new key was revoked"
+    assert stored(tmp_path) == old and v2_status(zot, old) == 200
+
+
+def test_zot_down_after_the_key_is_made(zot, tmp_path):
+    assert rotate(zot, tmp_path).rc == 0
+    old = stored(tmp_path)
+    before = [k["uuid"] for k in keys(zot)]
+
+    vault = VaultKv2()
+
+    def stop_zot_on_write(req):
+        answer = vault(req)
+        if req.method == "POST" and len(vault.data[("secret", "ci/zot")]) == 1:
+            zot.stop()  # the new key exists and is being stored: zot goes away
+        return answer
+
+    with SpecDouble("vault_kv2", stop_zot_on_write, "X-Vault-Token", "vault-token-1") as double:
+        stores = [{"type": "file", "path": str(tmp_path / "key")},
+                  {"type": "vault_kv2", "url": double.url, "token": "vault-token-1", "path": "ci/zot", "name": "vault-ci"}]
+        result = rotate(zot, tmp_path, stores=stores, extra={"zot_apikey_state": "rotated"}, verbosity=3)
+        assert result.rc != 0
+        assert "step test" in result.output
+        assert stored(tmp_path) == old, "the file store holds the old key again"
+        assert not vault.data[("secret", "ci/zot")][-1], "the vault store is back to empty"
+        assert (tmp_path / "journal").exists()
+    assert double.violations == []
+
+    zot.start()  # same config and storage: the MetaDB still has the new key
+    assert len(keys(zot)) == 2
+    healed = rotate(zot, tmp_path)
+    assert healed.rc == 0, healed
+    assert [k["uuid"] for k in keys(zot)] == before, "the orphan key was revoked by the next run"
+    assert not (tmp_path / "journal").exists()
+    assert v2_status(zot, old) == 200
+
+
+def test_state_absent_revokes_by_label(zot, tmp_path):
+    assert rotate(zot, tmp_path).rc == 0
+    old = stored(tmp_path)
+    playbook = tmp_path / "absent.yml"
+    playbook.write_text(f"""
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - zotops.zot.zot_api_key:
+        zot_url: {zot.url}
+        username: {USER}
+        password: "{{{{ pw }}}}"
+        label: {LABEL}
+        state: absent
+""")
+    result = run_playbook(playbook, extra_vars={"pw": PASSWORD})
+    assert result.rc == 0 and result.changed == 1, result
+    assert keys(zot) == [] and v2_status(zot, old) == 401
+    again = run_playbook(playbook, extra_vars={"pw": PASSWORD})
+    assert again.rc == 0 and again.changed == 0, again
+
+
+def test_secret_returned_only_to_a_no_log_task(zot, tmp_path):
+    playbook = tmp_path / "nolog.yml"
+    out = tmp_path / "made.key"
+    playbook.write_text(f"""
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - zotops.zot.zot_api_key:
+        zot_url: {zot.url}
+        username: {USER}
+        password: "{{{{ pw }}}}"
+        label: handed-out
+      no_log: true
+      register: made
+    - ansible.builtin.copy:
+        content: "{{{{ made.api_key }}}}"
+        dest: {out}
+        mode: "0600"
+      no_log: true
+    - zotops.zot.zot_api_key:
+        zot_url: {zot.url}
+        username: {USER}
+        password: "{{{{ pw }}}}"
+        label: not-handed-out
+      register: shown
+    - ansible.builtin.assert:
+        that: ["not shown.api_key_returned", "'api_key' not in shown"]
+""")
+    result = run_playbook(playbook, extra_vars={"pw": PASSWORD}, verbosity=3)
+    assert result.rc == 0, result
+    key = out.read_text()
+    assert key.startswith("zak_") and key not in result.output
+    assert v2_status(zot, key) == 200
+    assert "is not returned because the task does not have" in result.output
