@@ -1,0 +1,50 @@
+"""Galaxy conventions, checked the way users' and Galaxy's tools check them: ansible-test
+sanity, ansible-lint's production profile, and ansible-doc for every plugin and role."""
+import subprocess
+
+import pytest
+import yaml
+
+from integration.harness.ansible import ansible_env
+from integration.harness.env import REPO, venv_bin
+
+MODULES = sorted(p.stem for p in (REPO / "plugins" / "modules").glob("*.py") if p.stem != "__init__")
+FILTERS = sorted(p.stem for p in (REPO / "plugins" / "filter").glob("*.yml"))
+ROLES = sorted(p.name for p in (REPO / "roles").iterdir() if (p / "meta" / "argument_specs.yml").exists())
+
+
+def _run(argv, timeout=1200, **kwargs):
+    return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False, cwd=REPO, **kwargs)
+
+
+@pytest.mark.slow
+def test_ansible_test_sanity_passes_without_ignore_entries():
+    result = _run([str(REPO / "scripts" / "run-sanity.sh")])
+    errors = [line for line in (result.stdout + result.stderr).splitlines() if line.startswith(("ERROR", "FATAL"))]
+    assert result.returncode == 0, "\n".join(errors) or result.stdout[-4000:] + result.stderr[-4000:]
+    assert not list((REPO / "tests" / "sanity").glob("ignore-*.txt"))
+
+
+@pytest.mark.slow
+def test_ansible_lint_production_profile_passes():
+    result = _run([venv_bin("ansible-lint"), "--profile", "production", "--nocolor"],
+                  env=ansible_env({"ANSIBLE_LINT_SKIP_SCHEMA_UPDATE": "1"}))
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-6000:]
+
+
+@pytest.mark.parametrize("plugin_type,name", [("module", m) for m in MODULES] + [("filter", f) for f in FILTERS]
+                         + [("role", r) for r in ROLES])
+def test_ansible_doc_renders_without_warnings(plugin_type, name):
+    result = _run([venv_bin("ansible-doc"), "-t", plugin_type, f"zotops.zot.{name}"], timeout=120, env=ansible_env())
+    assert result.returncode == 0, result.stderr
+    assert "WARNING" not in result.stderr, result.stderr
+    assert name in result.stdout
+
+
+def test_every_module_with_shared_connection_options_is_in_its_action_group():
+    """module_defaults: group/zotops.zot.<system> must reach every module talking to <system>."""
+    groups = yaml.safe_load((REPO / "meta" / "runtime.yml").read_text())["action_groups"]
+    for module in MODULES:
+        system = module.split("_", 1)[0]
+        if system in groups:
+            assert module in groups[system], f"{module} is missing from action group {system}"
