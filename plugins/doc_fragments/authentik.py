@@ -21,7 +21,7 @@ options:
   authentik_token:
     description:
       - An authentik API token (an C(API Token) intent token of a user allowed to manage the objects).
-      - Sent as C(Authorization: Bearer <token>); it never appears in messages or results.
+      - 'Sent as C(Authorization: Bearer <token>); it never appears in messages or results.'
       - If not set, the value of the E(AUTHENTIK_TOKEN) environment variable is used.
     type: str
     required: true
@@ -41,7 +41,7 @@ options:
     default: 30
 notes:
   - The module is part of the C(zotops.zot.authentik) action group, so the connection options can be set
-    once through C(module_defaults: {group/zotops.zot.authentik: {...}}).
+    once for a play through C(module_defaults) of C(group/zotops.zot.authentik).
   - Objects are found by their natural key (name, slug, username), never by ids the user has to look up.
   - Check mode predicts exactly what a real run would change, and a run that changes nothing sends no write request.
 '''

@@ -121,6 +121,11 @@ class AuthentikClient(object):
                 raw = e.read()
             except Exception:
                 raw = b''
+            if e.code in (301, 302, 303, 307, 308):
+                location = (e.headers or {}).get('Location') if hasattr(e, 'headers') else None
+                raise AuthentikError('authentik redirected %s to %s: set authentik_url to the URL authentik is '
+                                     'served at (requests are not followed, so the token is not sent elsewhere)'
+                                     % (what, self._safe(location or 'another URL')), status=e.code)
             raise self._http_error(what, e.code, raw)
         except URLError as e:
             raise AuthentikError('cannot reach authentik at %s (%s): %s'
@@ -233,20 +238,26 @@ class AuthentikClient(object):
         return self.get_or_none('/core/applications/%s/' % quote(slug, safe=''))
 
     def group(self, name):
-        return self.find_one('/core/groups/', 'name', name, 'group', include_users='false',
-                             include_children='false', include_parents='false')
+        return self.find_one('/core/groups/', 'name', name, 'group')
 
     def user(self, username):
-        return self.find_one('/core/users/', 'username', username, 'user', include_groups='false',
-                             include_roles='false')
+        return self.find_one('/core/users/', 'username', username, 'user')
 
 
-def module_error(module, error, **result):
-    module.fail_json(msg=error.message, **result)
+def missing_reference(module, message):
+    """A referenced object is missing: an error, except in check mode, where an earlier task of the same run
+    may only have predicted creating it. Returns True when the module should go on with a placeholder."""
+    if module.check_mode:
+        module.warn('%s; check mode assumes an earlier task creates it' % message)
+        return True
+    raise AuthentikError(message)
 
 
 def new_module(argument_spec, **kwargs):
     spec = authentik_argument_spec()
+    clash = set(spec) & set(argument_spec)
+    if clash:
+        raise ValueError('module options %s clash with the authentik connection options' % ', '.join(sorted(clash)))
     spec.update(argument_spec)
     kwargs.setdefault('supports_check_mode', True)
     return AnsibleModule(argument_spec=spec, **kwargs)

@@ -1,0 +1,26 @@
+"""Fixtures for the authentik modules' contract tests: a fresh API double per test."""
+import socket
+
+import pytest
+
+from integration.authentik.authentik_double import AuthentikDouble
+
+
+@pytest.fixture
+def authentik():
+    """A running authentik API double on a free loopback port, seeded like a fresh install."""
+    double = AuthentikDouble().seed_defaults().start()
+    try:
+        yield double
+    finally:
+        double.stop()
+
+
+@pytest.fixture
+def closed_port():
+    """A loopback port nothing listens on (bound, then released)."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return port

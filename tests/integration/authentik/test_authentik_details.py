@@ -1,0 +1,195 @@
+"""Finer behaviour of the authentik modules, and of the API double itself."""
+import json
+import urllib.error
+import urllib.request
+
+import pytest
+import yaml
+
+from integration.harness.ansible import run_playbook
+
+pytestmark = pytest.mark.contract
+
+
+def run_tasks(double, tmp_path, tasks, check=False, diff=False, name="play.yml"):
+    playbook = tmp_path / name
+    playbook.write_text(yaml.safe_dump([{
+        "hosts": "localhost", "gather_facts": False,
+        "module_defaults": {"group/zotops.zot.authentik": {
+            "authentik_url": "{{ authentik_url }}", "authentik_token": "{{ authentik_token }}"}},
+        "tasks": tasks,
+    }], sort_keys=False))
+    return run_playbook(playbook, extra_vars={"authentik_url": double.url, "authentik_token": double.token},
+                        check=check, diff=diff)
+
+
+def api(double, method, path, body=None, token=None):
+    request = urllib.request.Request(
+        double.url + "/api/v3" + path, method=method,
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"Authorization": "Bearer " + (token or double.token), "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request) as answer:
+            raw = answer.read()
+            return answer.status, json.loads(raw) if raw else None
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"null")
+
+
+# -- the double behaves like authentik's API -----------------------------------------------------------------
+def test_double_rejects_what_authentik_client_models_reject(authentik):
+    flows = dict((f["slug"], f["pk"]) for f in authentik.flows.objects.values())
+    status, body = api(authentik, "POST", "/providers/oauth2/", {
+        "name": "x", "client_type": "secretive", "colour": "blue",
+        "redirect_uris": [{"url": "https://a.test/cb", "matching_mode": "fuzzy", "note": "n"}],
+    })
+    assert status == 400
+    assert body["authorization_flow"] == ["This field is required."]
+    assert body["invalidation_flow"] == ["This field is required."]
+    assert body["client_type"] == ['"secretive" is not a valid choice.']
+    assert "colour" in body and "redirect_uris[0].note" in body
+    assert any("fuzzy" in m for m in body["redirect_uris"])
+    assert authentik.providers.objects == {}
+
+    ok = {"name": "x", "authorization_flow": flows["default-provider-authorization-implicit-consent"],
+          "invalidation_flow": flows["default-provider-invalidation-flow"],
+          "redirect_uris": [{"url": "https://a.test/cb", "matching_mode": "strict"}]}
+    status, body = api(authentik, "POST", "/providers/oauth2/", ok)
+    assert status == 201, body
+    assert len(body["client_id"]) == 40 and body["client_secret"]
+    status, body = api(authentik, "PATCH", "/providers/oauth2/%d/" % body["pk"], {"pk": 7})
+    assert status == 400 and "pk" in body
+    status, body = api(authentik, "POST", "/core/applications/", {"name": "A", "slug": "not a slug"})
+    assert status == 400 and "slug" in body
+
+
+def test_double_filters_paginates_and_checks_tokens(authentik):
+    for i in range(45):
+        authentik.groups.add(f"team-{i:02d}")
+    status, body = api(authentik, "GET", "/core/groups/?page_size=20&page=3")
+    assert status == 200
+    assert body["pagination"] == {"next": 0, "previous": 2, "count": 46, "current": 3, "total_pages": 3,
+                                  "start_index": 41, "end_index": 46}
+    assert len(body["results"]) == 6
+    status, body = api(authentik, "GET", "/core/groups/?name=team-07&unknown_filter=1")
+    assert [g["name"] for g in body["results"]] == ["team-07"]
+    assert api(authentik, "GET", "/core/groups/?page=9")[0] == 404
+    assert api(authentik, "GET", "/core/groups/", token="nope") == (403, {"detail": "Token invalid/expired"})
+
+
+# -- module behaviour ----------------------------------------------------------------------------------------
+def test_group_members_exact_or_appended_and_unknown_member_fails_first(authentik, tmp_path):
+    for name in ("alice", "bob", "carol"):
+        authentik.users.add(name)
+
+    def group(members, purge=True):
+        return [{"zotops.zot.authentik_group": {"name": "zot-admins", "members": members, "purge_members": purge}}]
+
+    assert run_tasks(authentik, tmp_path, group(["alice", "bob"])).changed == 1
+    gpk = next(g["pk"] for g in authentik.groups.objects.values() if g["name"] == "zot-admins")
+
+    def members():
+        names = dict((u["pk"], u["username"]) for u in authentik.users.objects.values())
+        return sorted(names[u] for (u, g) in authentik.members if g == gpk)
+
+    assert members() == ["alice", "bob"]
+    authentik.clear_log()
+    preview = run_tasks(authentik, tmp_path, group(["alice", "carol"]), check=True, diff=True)
+    assert preview.changed == 1 and authentik.writes == []
+    assert '-        "bob"' in preview.stdout and '+        "carol"' in preview.stdout, preview
+    assert run_tasks(authentik, tmp_path, group(["alice", "carol"])).changed == 1
+    assert members() == ["alice", "carol"]
+    assert run_tasks(authentik, tmp_path, group(["bob"], purge=False)).changed == 1
+    assert members() == ["alice", "bob", "carol"]
+
+    authentik.clear_log()
+    failed = run_tasks(authentik, tmp_path, group(["alice", "mallory"]))
+    assert failed.rc != 0 and "members: no authentik user is named 'mallory'" in failed.output, failed
+    assert authentik.writes == []
+
+
+def test_service_account_password_and_refusal_to_convert_a_person(authentik, tmp_path):
+    authentik.groups.add("artifact-workloads")
+    authentik.users.add("alice")
+    task = {"zotops.zot.authentik_service_account": {
+        "username": "zot-ci", "groups": ["artifact-workloads"], "password": "s3cret-pass-word"}}
+    first = run_tasks(authentik, tmp_path, [task], diff=True)
+    assert first.rc == 0 and first.changed == 1, first
+    assert "s3cret-pass-word" not in first.output
+    ci = next(u for u in authentik.users.objects.values() if u["username"] == "zot-ci")
+    assert ci["type"] == "service_account" and ci["password"] == "s3cret-pass-word"
+    assert [r["path"] for r in authentik.writes] == ["/api/v3/core/users/", "/api/v3/core/users/%d/set_password/"
+                                                     % ci["pk"]]
+    authentik.clear_log()
+    assert run_tasks(authentik, tmp_path, [task]).changed == 0  # update_password: on_create
+    assert authentik.writes == []
+
+    refused = run_tasks(authentik, tmp_path, [{"zotops.zot.authentik_service_account": {"username": "alice"}}])
+    assert refused.rc != 0
+    assert "'alice' is an authentik user of type 'internal', not a service account" in refused.output, refused
+    assert authentik.writes == []
+
+
+def test_server_side_rejection_is_reported_with_the_field(authentik, tmp_path):
+    provider_task = {"zotops.zot.authentik_oauth2_provider": {
+        "name": "zot", "redirect_uris": ["https://zot.test/zot/auth/callback/oidc"]}}
+    assert run_tasks(authentik, tmp_path, [provider_task]).rc == 0
+    tasks = [{"zotops.zot.authentik_application": {"slug": "zot", "name": "zot", "provider": "zot"}},
+             {"zotops.zot.authentik_application": {"slug": "zot-2", "name": "zot again", "provider": "zot"}}]
+    result = run_tasks(authentik, tmp_path, tasks)
+    assert result.rc != 0
+    assert ("authentik rejected POST /api/v3/core/applications/ (HTTP 400): provider: application with this "
+            "provider already exists.") in result.output, result
+    assert authentik.token not in result.output
+
+
+def test_groups_claim_reuses_an_existing_groups_mapping_and_absent_keeps_it(authentik, tmp_path):
+    own = authentik.scope_mappings.add("my groups", "groups", 'return {"groups": []}')
+    present = {"zotops.zot.authentik_oauth2_provider": {
+        "name": "zot", "groups_claim": True, "redirect_uris": ["https://zot.test/zot/auth/callback/oidc"]}}
+    assert run_tasks(authentik, tmp_path, [present]).changed == 1
+    provider = next(iter(authentik.providers.objects.values()))
+    assert own["pk"] in provider["property_mappings"]
+    assert not [m for m in authentik.scope_mappings.objects.values() if m["name"] == "zotops.zot: groups claim"]
+    absent = {"zotops.zot.authentik_oauth2_provider": {"name": "zot", "state": "absent"}}
+    assert run_tasks(authentik, tmp_path, [absent]).changed == 1
+    assert authentik.providers.objects == {} and own["pk"] in authentik.scope_mappings.objects
+
+
+def test_scope_mapping_module_lifecycle(authentik, tmp_path):
+    task = {"zotops.zot.authentik_scope_mapping": {"name": "zot: groups", "description": "Your groups"}}
+    assert run_tasks(authentik, tmp_path, [task]).changed == 1
+    made = [m for m in authentik.scope_mappings.objects.values() if m["name"] == "zot: groups"]
+    assert len(made) == 1 and made[0]["scope_name"] == "groups"
+    authentik.clear_log()
+    assert run_tasks(authentik, tmp_path, [task]).changed == 0 and authentik.writes == []
+    managed = {"zotops.zot.authentik_scope_mapping": {"name": "authentik default OAuth Mapping: OpenID 'email'",
+                                                      "state": "absent"}}
+    refused = run_tasks(authentik, tmp_path, [managed])
+    assert refused.rc != 0 and "is managed by authentik itself" in refused.output
+    gone = {"zotops.zot.authentik_scope_mapping": {"name": "zot: groups", "state": "absent"}}
+    assert run_tasks(authentik, tmp_path, [gone]).changed == 1
+    assert not [m for m in authentik.scope_mappings.objects.values() if m["name"] == "zot: groups"]
+
+
+def test_connection_from_environment_and_secret_change_hidden_in_diff(authentik, tmp_path):
+    playbook = tmp_path / "env.yml"
+    playbook.write_text(yaml.safe_dump([{"hosts": "localhost", "gather_facts": False, "tasks": [
+        {"zotops.zot.authentik_oauth2_provider": {
+            "name": "zot", "client_id": "zot", "client_secret": "{{ secret }}",
+            "redirect_uris": ["https://zot.test/zot/auth/callback/oidc"]}}]}]))
+    env = {"AUTHENTIK_URL": authentik.url, "AUTHENTIK_TOKEN": authentik.token}
+    first = run_playbook(playbook, extra_vars={"secret": "first-secret-value"}, env=env)
+    assert first.rc == 0 and first.changed == 1, first
+    provider = next(iter(authentik.providers.objects.values()))
+    assert (provider["client_id"], provider["client_secret"]) == ("zot", "first-secret-value")
+
+    authentik.clear_log()
+    preview = run_playbook(playbook, extra_vars={"secret": "second-secret-value"}, env=env, check=True, diff=True)
+    assert preview.rc == 0 and preview.changed == 1, preview
+    assert authentik.writes == []
+    assert "first-secret-value" not in preview.output and "second-secret-value" not in preview.output
+    assert '"client_secret": "********"' in preview.stdout, preview
+    real = run_playbook(playbook, extra_vars={"secret": "second-secret-value"}, env=env)
+    assert real.rc == 0 and real.changed == 1
+    assert authentik.writes[-1]["body"] == {"client_secret": "second-secret-value"}
