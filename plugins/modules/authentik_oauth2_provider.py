@@ -118,14 +118,21 @@ options:
     description:
       - How long access tokens are valid, in authentik's format (C(hours=1;minutes=30)). When not set, left as it is.
     type: str
+  return_secret:
+    description:
+      - Return the client secret as RV(client_secret), only to a task with C(no_log=true).
+      - V(false) leaves it out, so the task can run without C(no_log) and show its diff; a second task
+        with C(no_log=true) can then read the secret (a no-op that sends no write).
+    type: bool
+    default: true
   application_slug:
     description:
       - Slug of the application the provider is (or will be) linked to, used to compute RV(issuer) before the
         application exists. When not set, the slug of the application linked to the provider is used.
     type: str
 notes:
-  - Run the task with C(no_log) (or keep the registered result out of logs) when RV(client_secret) must
-    not reach the log; the module never puts the secret in a diff.
+  - RV(client_secret) is returned only to a task with C(no_log=true), since Ansible would otherwise print it
+    at C(-v); other tasks get a warning instead. The module never puts the secret in a diff.
 '''
 
 EXAMPLES = r'''
@@ -170,7 +177,7 @@ client_secret:
   description:
     - The OAuth2 client secret (sensitive; it is not in the diff).
     - Unknown (null) in check mode when the provider would be created without O(client_secret).
-  returned: when O(state=present)
+  returned: when O(state=present), O(return_secret=true) and the task has C(no_log=true)
   type: str
 issuer:
   description: The OpenID issuer, C(<authentik_url>/application/o/<application slug>/) (null when no slug is known).
@@ -183,6 +190,7 @@ application_slug:
   type: str
 '''
 
+from ansible_collections.zotops.zot.plugins.module_utils.secret_results import return_secret
 from ansible_collections.zotops.zot.plugins.module_utils.authentik import (
     HIDDEN, AuthentikClient, AuthentikError, changed_fields, new_module, sorted_list,
 )
@@ -386,6 +394,7 @@ def main():
         include_claims_in_id_token=dict(type='bool'),
         access_token_validity=dict(type='str', no_log=False),
         application_slug=dict(type='str'),
+        return_secret=dict(type='bool', default=True),
     ))
     p = module.params
     result = dict(changed=False, provider={})
@@ -454,10 +463,12 @@ def main():
             provider=public(obj),
             id=obj.get('pk'),
             client_id=obj.get('client_id'),
-            client_secret=obj.get('client_secret'),
             issuer=issuer_for(client, obj, slug),
             application_slug=slug,
         )
+        if p['return_secret']:
+            return_secret(module, result, 'client_secret', obj.get('client_secret'),
+                          warn_how='set no_log: true, or return_secret: false here and read it in a no_log task')
         module.exit_json(**result)
     except AuthentikError as e:
         module.fail_json(msg=e.message, **result)

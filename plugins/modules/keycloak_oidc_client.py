@@ -104,7 +104,8 @@ options:
     default: false
   return_secret:
     description:
-      - Return the client secret as RV(client_secret). Set C(no_log=true) on a task that does.
+      - Return the client secret as RV(client_secret), only to a task with C(no_log=true) (Ansible would
+        otherwise print it at C(-v)); other tasks get a warning instead of the secret.
       - V(false) keeps the secret out of the result, so the task can run without C(no_log) and show its diff.
     type: bool
     default: true
@@ -187,7 +188,7 @@ client_secret:
   description:
     - The client secret (zot's C(clientsecret)). Never shown in the diff.
     - Null when check mode predicts a creation.
-  returned: when O(state=present) and O(return_secret=true)
+  returned: when O(state=present), O(return_secret=true) and the task has C(no_log=true)
   type: str
 secret_matches:
   description: Whether O(expected_secret) is the client's current secret (false when not given or the client is new).
@@ -214,6 +215,7 @@ import copy
 import hmac
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.zotops.zot.plugins.module_utils.secret_results import return_secret
 from ansible_collections.zotops.zot.plugins.module_utils.keycloak import (
     KeycloakError, client_from_module, generate_secret, is_http_url, is_origin, keycloak_module_kwargs,
 )
@@ -230,6 +232,8 @@ FIXED = {
     'directAccessGrantsEnabled': False,
     'implicitFlowEnabled': False,
 }
+
+NO_LOG_HINT = 'set no_log: true on the task, or return_secret: false and expected_secret to compare'
 
 
 def split_uris(value):
@@ -400,7 +404,7 @@ def main():
                 new['secret'] = secret
                 result['id'] = api.create(base, new)
             if p['return_secret']:
-                result['client_secret'] = secret
+                return_secret(module, result, 'client_secret', secret, warn_how=NO_LOG_HINT)
             module.exit_json(**result)
 
         client_path = '%s/%s' % (base, existing['id'])
@@ -451,10 +455,11 @@ def main():
         result['secret_matches'] = bool(p['expected_secret'] and secret and
                                         hmac.compare_digest(p['expected_secret'].encode('utf-8'),
                                                             secret.encode('utf-8')))
-        if p['return_secret']:
+        if p['return_secret'] and module.no_log:
             if secret is None:  # an account that may not view secrets in lists: ask the secret endpoint
                 secret = (api.get(client_path + '/client-secret') or {}).get('value')
-            result['client_secret'] = secret
+        if p['return_secret']:
+            return_secret(module, result, 'client_secret', secret, warn_how=NO_LOG_HINT)
         module.exit_json(**result)
     except KeycloakError as error:
         result.pop('diff', None)

@@ -217,6 +217,7 @@ rollback:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.zotops.zot.plugins.module_utils.secret_results import return_secret
 from ansible_collections.zotops.zot.plugins.module_utils.secret_stores import (
     STORE_ARGUMENT_SPEC, SecretStoreError, build_stores)
 from ansible_collections.zotops.zot.plugins.module_utils.zot_api import (
@@ -353,14 +354,10 @@ def main():
     result['recovered'] = recovered + rotation.result['recovered']
     result['key'] = public_key_details(created)
     result['days_left'] = days_left(created)
-    if module.no_log:
-        result['api_key'] = secret
-        result['api_key_returned'] = True
-    else:
-        result['api_key_returned'] = False
-        if not stores:
-            module.warn('a new API key was made but is not returned because the task does not have '
-                        'no_log: true, and no store holds it; set no_log: true or add stores')
+    # Without stores the returned key is the only copy: say why it is missing.
+    result['api_key_returned'] = return_secret(
+        module, result, 'api_key', secret,
+        warn_how=None if stores else 'the new key is in no store either; set no_log: true or add stores')
     module.exit_json(**result)
 
 

@@ -104,7 +104,8 @@ def test_full_set_from_nothing_then_second_run_writes_nothing(authentik, tmp_pat
     assert second.changed == 0, second
     assert d.writes == [], write_paths(d)
     assert all(r["method"] == "GET" for r in d.log)
-    assert len(d.log) <= 16, [(r["path"], r["query"]) for r in d.log]
+    # 16 for the objects, 3 for the no_log task that reads the client secret
+    assert len(d.log) <= 19, [(r["path"], r["query"]) for r in d.log]
 
 
 def test_check_diff_of_a_redirect_uri_change_shows_only_that_and_no_secret(authentik):

@@ -25,7 +25,7 @@ def collection_tree():
     return COLLECTIONS_ROOT
 
 
-@dataclass
+@dataclass(repr=False)
 class PlaybookResult:
     rc: int
     stdout: str
@@ -44,7 +44,7 @@ class PlaybookResult:
     def failed(self):
         return sum(host["failed"] + host["unreachable"] for host in self.recap.values())
 
-    def __str__(self):
+    def __repr__(self):
         return f"rc={self.rc}\n--- stdout ---\n{self.stdout[-12000:]}\n--- stderr ---\n{self.stderr[-4000:]}"
 
 
