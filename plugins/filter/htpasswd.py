@@ -10,7 +10,6 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_bytes, to_text
-from ansible.module_utils.six import string_types
 
 try:
     import bcrypt
@@ -60,7 +59,7 @@ def _normalize_users(users, var_name):
             raise AnsibleFilterError("%s must be a dict with 'name' and 'password', got %s"
                                      % (where, type(entry).__name__))
         name = entry.get("name")
-        if not isinstance(name, string_types) or not name:
+        if not isinstance(name, str) or not name:
             raise AnsibleFilterError("%s.name must be a non-empty string" % where)
         if ":" in name or any(c.isspace() for c in name):
             raise AnsibleFilterError("%s.name %r may not contain ':' or whitespace" % (where, name))
@@ -79,12 +78,12 @@ def _normalize_users(users, var_name):
                 raise AnsibleFilterError("%s (user %r): give 'password' or 'password_hash', not both"
                                          % (where, name))
             if password is not None:
-                if not isinstance(password, string_types) or password == "":
+                if not isinstance(password, str) or password == "":
                     raise AnsibleFilterError("%s.password (user %r) must be a non-empty string" % (where, name))
                 if len(to_bytes(password)) > BCRYPT_MAX_BYTES:
                     raise AnsibleFilterError("%s.password (user %r) is longer than bcrypt's %d bytes"
                                              % (where, name, BCRYPT_MAX_BYTES))
-            if password_hash is not None and (not isinstance(password_hash, string_types)
+            if password_hash is not None and (not isinstance(password_hash, str)
                                               or not password_hash.startswith(BCRYPT_PREFIXES)):
                 raise AnsibleFilterError("%s.password_hash (user %r) must be a bcrypt hash ($2a$/$2b$/$2y$); "
                                          "zot accepts no other htpasswd format" % (where, name))

@@ -1,0 +1,458 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, zotops maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Build zot's config.json as data from the zotops.zot.server role's variables.
+
+Every secret goes to a credentials file (LDAP bind, OpenID client, session keys, sync upstreams),
+so the config itself holds none and its diff can be shown as it is.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+
+from ansible.errors import AnsibleFilterError
+
+from urllib.parse import urlparse
+
+# Provider keys zot v2 accepts under http.auth.openid.providers (pkg/api/config).
+OPENID_PROVIDERS = ("oidc", "google", "gitlab")
+OAUTH2_PROVIDERS = ("github",)
+DURATION = re.compile(r"^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$")
+LOG_LEVELS = ("panic", "fatal", "error", "warn", "info", "debug", "trace")
+# Keys whose values are secrets; the config must carry none of them inline (case-insensitive).
+SECRET_KEYS = ("clientsecret", "bindpassword", "password", "hashkey", "encryptkey", "secret",
+               "secretkey", "accesskey", "token")
+
+
+def _fail(var, message):
+    raise AnsibleFilterError("%s: %s" % (var, message))
+
+
+def _get(settings, name, default=None):
+    value = settings.get(name, default)
+    return default if value is None else value
+
+
+def _str(settings, name, default=""):
+    value = _get(settings, name, default)
+    if not isinstance(value, str):
+        _fail(name, "must be a string, got %s" % type(value).__name__)
+    return value
+
+
+def _bool(settings, name, default=False):
+    value = _get(settings, name, default)
+    if not isinstance(value, bool):
+        _fail(name, "must be true or false, got %r" % (value,))
+    return value
+
+
+def _int(settings, name, default=0, minimum=None, maximum=None):
+    value = _get(settings, name, default)
+    if isinstance(value, bool) or not isinstance(value, int):
+        try:
+            value = int(value)
+        except (TypeError, ValueError):
+            _fail(name, "must be an integer, got %r" % (value,))
+    if minimum is not None and value < minimum:
+        _fail(name, "must be at least %d, got %d" % (minimum, value))
+    if maximum is not None and value > maximum:
+        _fail(name, "must be at most %d, got %d" % (maximum, value))
+    return value
+
+
+def _duration(settings, name, default):
+    value = _str(settings, name, default)
+    if not DURATION.match(value):
+        _fail(name, "must be a Go duration such as 90s, 1h or 24h, got %r" % value)
+    return value
+
+
+def _dict(settings, name):
+    value = _get(settings, name, {})
+    if not isinstance(value, dict):
+        _fail(name, "must be a dict, got %s" % type(value).__name__)
+    return value
+
+
+def _list(settings, name):
+    value = _get(settings, name, [])
+    if not isinstance(value, (list, tuple)):
+        _fail(name, "must be a list, got %s" % type(value).__name__)
+    return list(value)
+
+
+def _join(directory, filename):
+    return directory.rstrip("/") + "/" + filename
+
+
+def _storage(settings):
+    storage = {
+        "rootDirectory": _str(settings, "zot_data_dir", "/var/lib/zot"),
+        "dedupe": _bool(settings, "zot_storage_dedupe", True),
+        "gc": _bool(settings, "zot_storage_gc", True),
+    }
+    if not storage["rootDirectory"].startswith("/"):
+        _fail("zot_data_dir", "must be an absolute path, got %r" % storage["rootDirectory"])
+    if storage["gc"]:
+        storage["gcDelay"] = _duration(settings, "zot_storage_gc_delay", "1h")
+        storage["gcInterval"] = _duration(settings, "zot_storage_gc_interval", "24h")
+    return storage
+
+
+def _tls(settings):
+    cert = _str(settings, "zot_http_tls_cert")
+    key = _str(settings, "zot_http_tls_key")
+    cacert = _str(settings, "zot_http_tls_cacert")
+    if bool(cert) != bool(key):
+        _fail("zot_http_tls_cert" if key else "zot_http_tls_key",
+              "zot_http_tls_cert and zot_http_tls_key must be set together")
+    if cacert and not cert:
+        _fail("zot_http_tls_cacert", "mutual TLS needs zot_http_tls_cert and zot_http_tls_key too")
+    if not cert:
+        return None
+    tls = {"cert": cert, "key": key}
+    if cacert:
+        tls["cacert"] = cacert
+    return tls
+
+
+def _ratelimit(settings):
+    rate = _get(settings, "zot_http_ratelimit_rate")
+    if rate == "":
+        rate = None
+        settings = dict(settings, zot_http_ratelimit_rate=None)
+    methods = _list(settings, "zot_http_ratelimit_methods")
+    if rate is None and not methods:
+        return None
+    ratelimit = {}
+    if rate is not None:
+        ratelimit["rate"] = _int(settings, "zot_http_ratelimit_rate", minimum=1)
+    out = []
+    for index, entry in enumerate(methods):
+        where = "zot_http_ratelimit_methods[%d]" % index
+        if not isinstance(entry, dict) or "method" not in entry or "rate" not in entry:
+            _fail(where, "must be a dict with 'method' (e.g. GET) and 'rate' (requests per second)")
+        out.append({"method": str(entry["method"]).upper(),
+                    "rate": _int({where + ".rate": entry["rate"]}, where + ".rate", minimum=1)})
+    if out:
+        ratelimit["methods"] = out
+    return ratelimit
+
+
+def _ldap(settings, config_dir):
+    ldap = _dict(settings, "zot_ldap")
+    if not ldap:
+        return None, None
+    var = "zot_ldap"
+    known = {"address", "port", "insecure", "start_tls", "skip_verify", "subtree_search", "base_dn",
+             "user_attribute", "user_group_attribute", "user_filter", "ca_cert", "bind_dn", "bind_password",
+             "credentials_file"}
+    unknown = sorted(set(ldap) - known)
+    if unknown:
+        _fail(var, "unknown keys %s (allowed: %s)" % (", ".join(unknown), ", ".join(sorted(known))))
+    for required in ("address", "base_dn"):
+        if not ldap.get(required):
+            _fail("%s.%s" % (var, required), "is required when zot_ldap is set")
+    scoped = dict(("%s.%s" % (var, k), v) for k, v in ldap.items())
+    out = {
+        "address": _str(scoped, var + ".address"),
+        "port": _int(scoped, var + ".port", 389, 1, 65535),
+        "baseDN": _str(scoped, var + ".base_dn"),
+        "userAttribute": _str(scoped, var + ".user_attribute", "uid"),
+        "startTLS": _bool(scoped, var + ".start_tls", False),
+        "insecure": _bool(scoped, var + ".insecure", False),
+        "skipVerify": _bool(scoped, var + ".skip_verify", False),
+        "subtreeSearch": _bool(scoped, var + ".subtree_search", True),
+    }
+    for key, zot_key in (("user_group_attribute", "userGroupAttribute"), ("user_filter", "userFilter"),
+                         ("ca_cert", "caCert")):
+        if ldap.get(key):
+            out[zot_key] = _str(scoped, "%s.%s" % (var, key))
+    bind_dn = ldap.get("bind_dn")
+    bind_password = ldap.get("bind_password")
+    if bool(bind_dn) != bool(bind_password):
+        _fail(var, "bind_dn and bind_password must be given together (anonymous bind: give neither)")
+    credentials = None
+    path = _str(scoped, var + ".credentials_file", _join(config_dir, "ldap-credentials.json"))
+    # zot reads the bind DN and password only from this file, never from config.json.
+    out["credentialsFile"] = path
+    credentials = {"path": path, "kind": "ldap",
+                   "content": {"bindDN": bind_dn or "", "bindPassword": bind_password or ""}}
+    return out, credentials
+
+
+def _openid(settings, config_dir):
+    providers = _dict(settings, "zot_openid_providers")
+    out = {}
+    files = []
+    known = {"name", "issuer", "client_id", "client_secret", "scopes", "keypath", "authurl", "tokenurl",
+             "claim_mapping", "credentials_file"}
+    for key in sorted(providers):
+        var = "zot_openid_providers.%s" % key
+        provider = providers[key]
+        if key not in OPENID_PROVIDERS + OAUTH2_PROVIDERS:
+            _fail("zot_openid_providers", "provider key %r is not one zot knows; use one of %s (the key is also "
+                  "the last part of the callback URL <externalUrl>/zot/auth/callback/<key>)"
+                  % (key, ", ".join(OPENID_PROVIDERS + OAUTH2_PROVIDERS)))
+        if not isinstance(provider, dict):
+            _fail(var, "must be a dict, got %s" % type(provider).__name__)
+        unknown = sorted(set(provider) - known)
+        if unknown:
+            _fail(var, "unknown keys %s (allowed: %s)" % (", ".join(unknown), ", ".join(sorted(known))))
+        if not provider.get("client_id") or not provider.get("client_secret"):
+            _fail(var, "client_id and client_secret are required (they go to the provider's credentials file)")
+        if key in OPENID_PROVIDERS and key != "google" and not provider.get("issuer"):
+            _fail(var + ".issuer", "is required for an OpenID Connect provider")
+        scoped = dict(("%s.%s" % (var, k), v) for k, v in provider.items())
+        path = _str(scoped, var + ".credentials_file", _join(config_dir, "oidc-%s-credentials.json" % key))
+        entry = {"credentialsFile": path}
+        for name, zot_key in (("name", "name"), ("issuer", "issuer"), ("authurl", "authurl"),
+                              ("tokenurl", "tokenurl")):
+            if provider.get(name):
+                entry[zot_key] = _str(scoped, "%s.%s" % (var, name))
+        if "keypath" in provider:
+            entry["keypath"] = _str(scoped, var + ".keypath")
+        scopes = provider.get("scopes")
+        if scopes is None:
+            scopes = ["openid", "profile", "email"] if key in OPENID_PROVIDERS else ["read:org", "user", "repo"]
+        if not isinstance(scopes, (list, tuple)) or not all(isinstance(s, str) for s in scopes):
+            _fail(var + ".scopes", "must be a list of strings")
+        entry["scopes"] = list(scopes)
+        claim_mapping = provider.get("claim_mapping")
+        if claim_mapping:
+            if not isinstance(claim_mapping, dict) or set(claim_mapping) - {"username", "groups"}:
+                _fail(var + ".claim_mapping", "must be a dict with 'username' and/or 'groups'")
+            entry["claimMapping"] = dict(claim_mapping)
+        out[key] = entry
+        files.append({"path": path, "kind": "openid", "provider": key,
+                      "content": {"clientid": provider["client_id"], "clientsecret": provider["client_secret"]}})
+    return ({"providers": out} if out else None), files
+
+
+def _auth(settings, config_dir):
+    auth = {}
+    files = []
+    if _list(settings, "zot_htpasswd_users") or _bool(settings, "zot_htpasswd_enabled", False):
+        auth["htpasswd"] = {"path": _str(settings, "zot_htpasswd_path", _join(config_dir, "htpasswd"))}
+    ldap, ldap_file = _ldap(settings, config_dir)
+    if ldap:
+        auth["ldap"] = ldap
+        files.append(ldap_file)
+    openid, openid_files = _openid(settings, config_dir)
+    if openid:
+        auth["openid"] = openid
+        files.extend(openid_files)
+    if _bool(settings, "zot_auth_apikey", False):
+        auth["apikey"] = True
+    bearer = _dict(settings, "zot_auth_bearer")
+    if bearer:
+        missing = [k for k in ("realm", "service", "cert") if not bearer.get(k)]
+        if missing:
+            _fail("zot_auth_bearer", "needs %s (zot enables bearer auth only with realm, service and cert)"
+                  % ", ".join(missing))
+        auth["bearer"] = dict(bearer)
+    mtls = _dict(settings, "zot_auth_mtls")
+    if mtls:
+        if not _str(settings, "zot_http_tls_cacert"):
+            _fail("zot_auth_mtls", "needs zot_http_tls_cacert (the CA that signs client certificates)")
+        auth["mtls"] = dict(mtls)
+    fail_delay = _int(settings, "zot_auth_fail_delay", 0, minimum=0)
+    if fail_delay:
+        auth["failDelay"] = fail_delay
+    session_keys = _dict(settings, "zot_auth_session_keys")
+    if session_keys:
+        if not session_keys.get("hash_key"):
+            _fail("zot_auth_session_keys.hash_key", "is required (a random string of 32 or 64 bytes)")
+        path = _str(settings, "zot_auth_session_keys_file", _join(config_dir, "session-keys.json"))
+        auth["sessionKeysFile"] = path
+        content = {"hashKey": session_keys["hash_key"]}
+        if session_keys.get("encrypt_key"):
+            content["encryptKey"] = session_keys["encrypt_key"]
+        files.append({"path": path, "kind": "session_keys", "content": content})
+    secure_session = _get(settings, "zot_auth_secure_session")
+    if secure_session not in (None, ""):
+        auth["secureSession"] = _bool(settings, "zot_auth_secure_session")
+    return auth, files
+
+
+def _sync(settings, config_dir):
+    registries = [dict(r) for r in _list(settings, "zot_sync_registries")]
+    credentials = {}
+    for index, entry in enumerate(_list(settings, "zot_pull_through")):
+        var = "zot_pull_through[%d]" % index
+        if not isinstance(entry, dict):
+            _fail(var, "must be a dict with 'name' and 'url'")
+        unknown = sorted(set(entry) - {"name", "url", "urls", "prefix", "tls_verify", "cert_dir", "username",
+                                        "password", "max_retries", "retry_delay"})
+        if unknown:
+            _fail(var, "unknown keys %s" % ", ".join(unknown))
+        name = entry.get("name")
+        urls = entry.get("urls") or ([entry["url"]] if entry.get("url") else [])
+        if not name or not isinstance(name, str) or name.startswith("/"):
+            _fail(var + ".name", "must be the local namespace the cache lives under, e.g. docker.io")
+        if not urls:
+            _fail(var + ".url", "is required (the upstream registry, e.g. https://registry-1.docker.io)")
+        for url in urls:
+            if urlparse(url).scheme not in ("http", "https"):
+                _fail(var + ".url", "must be an http(s) URL, got %r" % url)
+        registry = {
+            "urls": list(urls),
+            "onDemand": True,
+            "tlsVerify": bool(entry.get("tls_verify", True)),
+            "content": [{"prefix": entry.get("prefix", "**"), "destination": "/" + name.strip("/")}],
+        }
+        if entry.get("cert_dir"):
+            registry["certDir"] = entry["cert_dir"]
+        if entry.get("max_retries") is not None:
+            registry["maxRetries"] = int(entry["max_retries"])
+            registry["retryDelay"] = entry.get("retry_delay", "5m")
+        registries.append(registry)
+        if bool(entry.get("username")) != bool(entry.get("password")):
+            _fail(var, "username and password must be given together")
+        if entry.get("username"):
+            for url in urls:
+                credentials[urlparse(url).netloc] = {"username": entry["username"], "password": entry["password"]}
+    extra_credentials = _dict(settings, "zot_sync_credentials")
+    for host, creds in extra_credentials.items():
+        if not isinstance(creds, dict) or set(creds) != {"username", "password"}:
+            _fail("zot_sync_credentials.%s" % host, "must be a dict with exactly 'username' and 'password'")
+        credentials[host] = dict(creds)
+    if not registries:
+        if credentials:
+            _fail("zot_sync_credentials", "is set but no zot_sync_registries or zot_pull_through use it")
+        return None, []
+    sync = {"enable": True, "registries": registries}
+    files = []
+    if credentials:
+        path = _str(settings, "zot_sync_credentials_file", _join(config_dir, "sync-credentials.json"))
+        sync["credentialsFile"] = path
+        files.append({"path": path, "kind": "sync", "content": credentials})
+    return sync, files
+
+
+def _extensions(settings, config_dir):
+    extensions = {}
+    sync, files = _sync(settings, config_dir)
+    if sync:
+        extensions["sync"] = sync
+    if _bool(settings, "zot_metrics_enabled", False):
+        path = _str(settings, "zot_metrics_path", "/metrics")
+        if not path.startswith("/"):
+            _fail("zot_metrics_path", "must start with '/', got %r" % path)
+        extensions["metrics"] = {"enable": True, "prometheus": {"path": path}}
+    if _bool(settings, "zot_scrub_enabled", False):
+        extensions["scrub"] = {"enable": True, "interval": _duration(settings, "zot_scrub_interval", "24h")}
+    return extensions, files
+
+
+def zot_config(settings):
+    """The zot config dict (no secrets inline) from the role's variables, by their variable names."""
+    config, _files = _build(settings)
+    return config
+
+
+def zot_credential_files(settings):
+    """[{path, kind, content}] for every credentials file the config refers to (content is secret)."""
+    _config, files = _build(settings)
+    return files
+
+
+def _build(settings):
+    if not isinstance(settings, dict):
+        raise AnsibleFilterError("zotops.zot.zot_config expects a dict of the role's variables")
+    config_dir = _str(settings, "zot_config_dir", "/etc/zot")
+    port = _int(settings, "zot_http_port", 5000, 1, 65535)
+    http = {
+        "address": _str(settings, "zot_http_address", "0.0.0.0"),
+        "port": str(port),
+    }
+    external_url = _str(settings, "zot_http_external_url")
+    if external_url:
+        if urlparse(external_url).scheme not in ("http", "https") or not urlparse(external_url).netloc:
+            _fail("zot_http_external_url", "must be an absolute http(s) URL such as https://zot.example.com, "
+                  "got %r" % external_url)
+        http["externalUrl"] = external_url.rstrip("/")
+    realm = _str(settings, "zot_http_realm", "zot")
+    if realm:
+        http["realm"] = realm
+    tls = _tls(settings)
+    if tls:
+        http["tls"] = tls
+    ratelimit = _ratelimit(settings)
+    if ratelimit:
+        http["ratelimit"] = ratelimit
+    auth, files = _auth(settings, config_dir)
+    if _get(settings, "zot_openid_providers") and not external_url:
+        _fail("zot_http_external_url", "is required with zot_openid_providers: the IdP redirects to "
+              "<zot_http_external_url>/zot/auth/callback/<provider>")
+    if auth:
+        http["auth"] = auth
+    access_control = _get(settings, "zot_access_control")
+    if access_control:
+        if not isinstance(access_control, dict):
+            _fail("zot_access_control", "must be a dict in zot's accessControl format")
+        http["accessControl"] = access_control
+    log_level = _str(settings, "zot_log_level", "info")
+    if log_level not in LOG_LEVELS:
+        _fail("zot_log_level", "must be one of %s, got %r" % (", ".join(LOG_LEVELS), log_level))
+    log = {"level": log_level}
+    if _str(settings, "zot_log_output"):
+        log["output"] = _str(settings, "zot_log_output")
+    if _str(settings, "zot_log_audit"):
+        log["audit"] = _str(settings, "zot_log_audit")
+    config = {"storage": _storage(settings), "http": http, "log": log}
+    extensions, sync_files = _extensions(settings, config_dir)
+    if extensions:
+        config["extensions"] = extensions
+    files.extend(sync_files)
+    paths = [f["path"] for f in files]
+    duplicates = sorted(set(p for p in paths if paths.count(p) > 1))
+    if duplicates:
+        _fail("credentials_file", "two credentials files share the path %s" % ", ".join(duplicates))
+    return config, files
+
+
+def zot_config_secret_paths(config, _path=""):
+    """Dotted paths of keys in a zot config that hold a secret value inline (should be empty)."""
+    found = []
+    if isinstance(config, dict):
+        for key, value in config.items():
+            path = "%s.%s" % (_path, key) if _path else str(key)
+            if str(key).lower() in SECRET_KEYS and value not in (None, "", False):
+                found.append(path)
+            else:
+                found.extend(zot_config_secret_paths(value, path))
+    elif isinstance(config, (list, tuple)):
+        for index, value in enumerate(config):
+            found.extend(zot_config_secret_paths(value, "%s[%d]" % (_path, index)))
+    return found
+
+
+def zot_release_checksum(checksums, name, source="checksums.sha256.txt"):
+    """sha256 of one asset from a release checksums file (lines '<sha256>  <name>' or '<sha256> *<name>')."""
+    for line in (checksums or "").splitlines():
+        fields = line.strip().split(None, 1)
+        if len(fields) != 2:
+            continue
+        digest, filename = fields
+        # zot's release workflow rewrites the separator to ' *' (binary mode): strip any '*' markers.
+        filename = filename.strip().lstrip("*").strip().lstrip("*").strip()
+        if filename == name and re.match(r"^[0-9a-fA-F]{64}$", digest):
+            return digest.lower()
+    raise AnsibleFilterError("%s has no sha256 for %s: is zot_version right, and is this build published for "
+                             "this OS/architecture (zot_variant)?" % (source, name))
+
+
+class FilterModule(object):
+    def filters(self):
+        return {
+            "zot_release_checksum": zot_release_checksum,
+            "zot_config": zot_config,
+            "zot_credential_files": zot_credential_files,
+            "zot_config_secret_paths": zot_config_secret_paths,
+        }

@@ -1,0 +1,54 @@
+"""Fixtures for the zotops.zot.server tests.
+
+Two kinds of tests live here:
+- test_server_zot.py runs the role against the real zot (the lead's fixtures ``zot_bin``,
+  ``release_mirror``, ``systemd_path``, ... from tests/integration/conftest.py) and skip, with the
+  harness's exact reason, where zot is not available;
+- test_server_role_mechanics.py exercises the role's mechanics (download, checksum, file modes, check mode,
+  idempotence, verify-before-replace, restart, rollback) with ``fake_zot.py`` standing in for the
+  binary, so they run everywhere. They assert nothing about registry behaviour.
+"""
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from integration.harness.mirror import ReleaseMirror
+from integration.server.server_helpers import FAKE_ZOT, Host, systemctl_dir
+
+
+def _needs_root():
+    if os.geteuid() != 0:
+        pytest.skip("the role's mechanics tests create a system user and a systemd unit: run them as root")
+
+
+@pytest.fixture(scope="session")
+def fake_release(tmp_path_factory):
+    """A loopback release mirror (the harness's ReleaseMirror) serving fake_zot.py as zot 2.1.20."""
+    root = tmp_path_factory.mktemp("fake-release")
+    binary = root / "zot-fake"
+    shutil.copyfile(FAKE_ZOT, binary)
+    binary.chmod(0o755)
+    mirror = ReleaseMirror(root / "www", "2.1.20", binary).start()
+    yield mirror
+    mirror.stop()
+
+
+@pytest.fixture
+def host_root():
+    """A world-traversable directory (pytest's tmp dirs are 0700: the zot user could not reach them)."""
+    root = Path(tempfile.mkdtemp(prefix="zotops-server-"))
+    root.chmod(0o755)
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def fake_host(host_root, fake_release):
+    """A simulated host whose zot comes from the fake release."""
+    _needs_root()
+    host = Host(host_root / "host", {"zot_release_base_url": fake_release.base_url}, systemctl_dir(host_root))
+    yield host
+    host.stop()

@@ -1,0 +1,39 @@
+"""The role's argument spec documents every public variable, and only those (no zot needed)."""
+import re
+from pathlib import Path
+
+import yaml
+
+from integration.harness.env import REPO
+
+ROLE = Path(REPO) / "roles" / "server"
+
+
+def spec_options():
+    spec = yaml.safe_load((ROLE / "meta" / "argument_specs.yml").read_text())
+    return spec["argument_specs"]["main"]["options"]
+
+
+def test_every_default_is_in_the_argument_spec_and_back():
+    defaults = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())
+    options = spec_options()
+    assert sorted(set(defaults) - set(options)) == []
+    assert sorted(set(options) - set(defaults)) == []
+
+
+def test_every_option_is_described_and_typed():
+    for name, option in spec_options().items():
+        assert name.startswith("zot_"), name
+        assert option.get("description"), f"{name} has no description"
+        assert option.get("type"), f"{name} has no type"
+
+
+def test_every_public_variable_the_role_reads_is_declared():
+    used = set()
+    for path in list((ROLE / "tasks").glob("*.yml")) + list((ROLE / "templates").glob("*")) + [ROLE / "vars" / "main.yml"]:
+        used |= set(re.findall(r"\b(zot_[a-z0-9_]+)", path.read_text()))
+    filters_and_tags = {"zot_config", "zot_credential_files", "zot_config_secret_paths", "zot_release_checksum",
+                        "zot_server", "zot_server_preflight", "zot_server_install", "zot_server_configure",
+                        "zot_server_service"}
+    undeclared = sorted(used - set(spec_options()) - filters_and_tags)
+    assert undeclared == []

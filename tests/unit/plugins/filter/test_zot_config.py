@@ -1,0 +1,156 @@
+"""zotops.zot.zot_config and friends: the role's variables -> zot's config.json as data, secrets in files."""
+import pytest
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.zotops.zot.plugins.filter.zot_config import (
+    zot_config, zot_config_secret_paths, zot_credential_files, zot_release_checksum)
+
+SHA = "a" * 64
+
+
+def settings(**overrides):
+    base = {"zot_config_dir": "/etc/zot", "zot_data_dir": "/var/lib/zot"}
+    base.update(overrides)
+    return base
+
+
+def test_defaults_are_a_minimal_valid_config():
+    config = zot_config(settings())
+    assert config == {
+        "storage": {"rootDirectory": "/var/lib/zot", "dedupe": True, "gc": True, "gcDelay": "1h", "gcInterval": "24h"},
+        "http": {"address": "0.0.0.0", "port": "5000", "realm": "zot"},
+        "log": {"level": "info"},
+    }
+    assert zot_credential_files(settings()) == []
+
+
+def test_storage_and_http():
+    config = zot_config(settings(zot_storage_gc=False, zot_storage_dedupe=False, zot_http_port=8443,
+                                 zot_http_address="127.0.0.1", zot_http_external_url="https://zot.example.com/",
+                                 zot_http_tls_cert="/c", zot_http_tls_key="/k", zot_http_tls_cacert="/ca",
+                                 zot_http_ratelimit_rate=10, zot_http_ratelimit_methods=[{"method": "get", "rate": 5}]))
+    assert config["storage"] == {"rootDirectory": "/var/lib/zot", "dedupe": False, "gc": False}
+    assert config["http"]["port"] == "8443"
+    assert config["http"]["externalUrl"] == "https://zot.example.com"
+    assert config["http"]["tls"] == {"cert": "/c", "key": "/k", "cacert": "/ca"}
+    assert config["http"]["ratelimit"] == {"rate": 10, "methods": [{"method": "GET", "rate": 5}]}
+
+
+def test_auth_everything_goes_through_credentials_files():
+    s = settings(
+        zot_htpasswd_users=[{"name": "a", "password": "b"}],
+        zot_ldap={"address": "ldap.example.org", "base_dn": "ou=people,dc=example,dc=org",
+                  "user_group_attribute": "memberOf", "bind_dn": "cn=reader,dc=example,dc=org",
+                  "bind_password": "bind-secret"},
+        zot_openid_providers={"oidc": {"issuer": "https://idp/realms/r", "client_id": "zot", "client_secret": "cs",
+                                       "name": "SSO", "claim_mapping": {"username": "preferred_username"}},
+                              "github": {"client_id": "gh", "client_secret": "ghs"}},
+        zot_http_external_url="https://zot.example.com",
+        zot_auth_apikey=True, zot_auth_fail_delay=5,
+        zot_auth_session_keys={"hash_key": "h" * 64, "encrypt_key": "e" * 32},
+        zot_auth_secure_session=True,
+    )
+    auth = zot_config(s)["http"]["auth"]
+    assert auth["htpasswd"] == {"path": "/etc/zot/htpasswd"}
+    assert auth["ldap"]["credentialsFile"] == "/etc/zot/ldap-credentials.json"
+    assert auth["ldap"]["baseDN"] == "ou=people,dc=example,dc=org"
+    assert auth["ldap"]["userGroupAttribute"] == "memberOf"
+    assert auth["openid"]["providers"]["oidc"] == {
+        "credentialsFile": "/etc/zot/oidc-oidc-credentials.json", "issuer": "https://idp/realms/r", "name": "SSO",
+        "scopes": ["openid", "profile", "email"], "claimMapping": {"username": "preferred_username"}}
+    assert auth["openid"]["providers"]["github"]["credentialsFile"] == "/etc/zot/oidc-github-credentials.json"
+    assert auth["apikey"] is True and auth["failDelay"] == 5 and auth["secureSession"] is True
+    assert auth["sessionKeysFile"] == "/etc/zot/session-keys.json"
+    assert zot_config_secret_paths(zot_config(s)) == []
+
+    files = {f["path"]: f["content"] for f in zot_credential_files(s)}
+    assert files == {
+        "/etc/zot/ldap-credentials.json": {"bindDN": "cn=reader,dc=example,dc=org", "bindPassword": "bind-secret"},
+        "/etc/zot/oidc-github-credentials.json": {"clientid": "gh", "clientsecret": "ghs"},
+        "/etc/zot/oidc-oidc-credentials.json": {"clientid": "zot", "clientsecret": "cs"},
+        "/etc/zot/session-keys.json": {"hashKey": "h" * 64, "encryptKey": "e" * 32},
+    }
+
+
+def test_pull_through_and_extensions():
+    s = settings(zot_pull_through=[{"name": "docker.io", "url": "https://registry-1.docker.io",
+                                    "username": "u", "password": "p"}],
+                 zot_sync_registries=[{"urls": ["https://ghcr.io"], "onDemand": True}],
+                 zot_metrics_enabled=True, zot_scrub_enabled=True, zot_scrub_interval="12h")
+    ext = zot_config(s)["extensions"]
+    assert ext["sync"]["registries"][0] == {"urls": ["https://ghcr.io"], "onDemand": True}
+    assert ext["sync"]["registries"][1] == {
+        "urls": ["https://registry-1.docker.io"], "onDemand": True, "tlsVerify": True,
+        "content": [{"prefix": "**", "destination": "/docker.io"}]}
+    assert ext["sync"]["credentialsFile"] == "/etc/zot/sync-credentials.json"
+    assert ext["metrics"] == {"enable": True, "prometheus": {"path": "/metrics"}}
+    assert ext["scrub"] == {"enable": True, "interval": "12h"}
+    assert zot_credential_files(s) == [{"path": "/etc/zot/sync-credentials.json", "kind": "sync",
+                                        "content": {"registry-1.docker.io": {"username": "u", "password": "p"}}}]
+
+
+def test_access_control_and_log():
+    access = {"repositories": {"**": {"anonymousPolicy": ["read"]}}}
+    config = zot_config(settings(zot_access_control=access, zot_log_level="debug", zot_log_output="/var/log/zot/zot.log",
+                                 zot_log_audit="/var/log/zot/audit.log"))
+    assert config["http"]["accessControl"] == access
+    assert config["log"] == {"level": "debug", "output": "/var/log/zot/zot.log", "audit": "/var/log/zot/audit.log"}
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"zot_http_port": 70000}, "zot_http_port: must be at most 65535"),
+    ({"zot_http_port": "web"}, "zot_http_port: must be an integer"),
+    ({"zot_storage_gc_delay": "one hour"}, "zot_storage_gc_delay: must be a Go duration"),
+    ({"zot_storage_dedupe": "yes"}, "zot_storage_dedupe: must be true or false"),
+    ({"zot_data_dir": "data"}, "zot_data_dir: must be an absolute path"),
+    ({"zot_http_tls_cert": "/c"}, "zot_http_tls_cert and zot_http_tls_key must be set together"),
+    ({"zot_http_tls_cacert": "/ca"}, "zot_http_tls_cacert: mutual TLS needs"),
+    ({"zot_http_external_url": "zot.example.com"}, "zot_http_external_url: must be an absolute http(s) URL"),
+    ({"zot_ldap": {"address": "x"}}, "zot_ldap.base_dn: is required"),
+    ({"zot_ldap": {"address": "x", "base_dn": "y", "bind_dn": "z"}}, "bind_dn and bind_password must be given together"),
+    ({"zot_ldap": {"address": "x", "base_dn": "y", "bindPassword": "z"}}, "zot_ldap: unknown keys bindPassword"),
+    ({"zot_openid_providers": {"keycloak": {"client_id": "a", "client_secret": "b", "issuer": "c"}}},
+     "provider key 'keycloak' is not one zot knows"),
+    ({"zot_openid_providers": {"oidc": {"client_id": "a", "issuer": "c"}}, "zot_http_external_url": "https://z"},
+     "zot_openid_providers.oidc: client_id and client_secret are required"),
+    ({"zot_openid_providers": {"oidc": {"client_id": "a", "client_secret": "b"}}, "zot_http_external_url": "https://z"},
+     "zot_openid_providers.oidc.issuer: is required"),
+    ({"zot_openid_providers": {"oidc": {"client_id": "a", "client_secret": "b", "issuer": "c"}}},
+     "zot_http_external_url: is required with zot_openid_providers"),
+    ({"zot_auth_bearer": {"realm": "r"}}, "zot_auth_bearer: needs service, cert"),
+    ({"zot_auth_mtls": {"identityAttributes": ["CommonName"]}}, "zot_auth_mtls: needs zot_http_tls_cacert"),
+    ({"zot_auth_session_keys": {"encrypt_key": "e"}}, "zot_auth_session_keys.hash_key: is required"),
+    ({"zot_pull_through": [{"name": "docker.io"}]}, "zot_pull_through[0].url: is required"),
+    ({"zot_pull_through": [{"name": "docker.io", "url": "registry-1.docker.io"}]}, "must be an http(s) URL"),
+    ({"zot_pull_through": [{"name": "d", "url": "https://r", "username": "u"}]}, "username and password"),
+    ({"zot_sync_credentials": {"r:5000": {"username": "u", "password": "p"}}}, "zot_sync_credentials: is set but no"),
+    ({"zot_log_level": "verbose"}, "zot_log_level: must be one of"),
+    ({"zot_http_ratelimit_methods": [{"method": "GET"}]}, "zot_http_ratelimit_methods[0]: must be a dict"),
+])
+def test_bad_input_names_the_variable(overrides, message):
+    with pytest.raises(AnsibleFilterError) as err:
+        zot_config(settings(**overrides))
+    assert message in str(err.value)
+
+
+def test_secret_paths_find_inline_secrets():
+    config = {"http": {"auth": {"openid": {"providers": {"oidc": {"clientsecret": "x", "clientid": "zot"}}},
+                                "ldap": {"bindPassword": ""}}},
+              "extensions": {"sync": {"registries": [{"password": "p"}]}}}
+    assert sorted(zot_config_secret_paths(config)) == [
+        "extensions.sync.registries[0].password", "http.auth.openid.providers.oidc.clientsecret"]
+
+
+@pytest.mark.parametrize("content", [
+    f"{SHA}  zot-linux-amd64\n{'b' * 64}  zot-linux-arm64\n",
+    f"{SHA} *zot-linux-amd64\n",        # zot's release workflow: sed 's! ! \\*!g'
+    f"{SHA} * *zot-linux-amd64\n",      # the same sed applied to a two-space separator
+    f"{'b' * 64}  zot-linux-amd64-minimal\n{SHA.upper()}  zot-linux-amd64\n",
+])
+def test_release_checksum_parses_release_files(content):
+    assert zot_release_checksum(content, "zot-linux-amd64") == SHA
+
+
+def test_release_checksum_missing_asset_is_explained():
+    with pytest.raises(AnsibleFilterError, match="has no sha256 for zot-darwin-arm64"):
+        zot_release_checksum(f"{SHA}  zot-linux-amd64\n", "zot-darwin-arm64", "https://x/checksums.sha256.txt")
