@@ -241,3 +241,19 @@ def test_absent_removes_provider_application_and_file(authentik, setup):
     again = play(setup, oidc_state="absent")
     assert again.rc == 0 and again.changed == 0, again
     assert d.writes == []
+
+
+def test_minimal_settings_make_only_provider_and_application(authentik, setup):
+    d = authentik
+    result = play(setup, ci_group="", access_groups=[], groups_claim=False)
+    assert result.rc == 0, result
+    assert result.changed == 3, result  # provider, application, credentials file
+    provider = zot_provider(d)
+    scopes = sorted(d.scope_mappings.objects[pk]["scope_name"] for pk in provider["property_mappings"])
+    assert scopes == ["email", "openid", "profile"]
+    assert not [m for m in d.scope_mappings.objects.values() if m["name"] == "zotops.zot: groups claim"]
+    assert d.bindings.objects == {}
+    assert CI_GROUP not in [g["name"] for g in d.groups.objects.values()]
+    facts = json.loads(open(setup["vars"]["facts_file"]).read())
+    assert facts["provider_config"]["scopes"] == ["openid", "profile", "email"]
+    assert facts["provider_config"]["issuer"] == f"{d.url}/application/o/zot/"
