@@ -23,6 +23,9 @@ integration: setup
 demo: setup
 	@scripts/run-demo.sh
 
+docs: setup
+	@scripts/build-docs.sh
+
 build: setup
 	@$(VENV)/bin/ansible-galaxy collection build --force --output-path tests/output/dist .
 
