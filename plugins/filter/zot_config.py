@@ -288,7 +288,7 @@ def _sync(settings, config_dir):
         if not isinstance(entry, dict):
             _fail(var, "must be a dict with 'name' and 'url'")
         unknown = sorted(set(entry) - {"name", "url", "urls", "prefix", "tls_verify", "cert_dir", "username",
-                                        "password", "max_retries", "retry_delay"})
+                                       "password", "max_retries", "retry_delay"})
         if unknown:
             _fail(var, "unknown keys %s" % ", ".join(unknown))
         name = entry.get("name")

@@ -11,7 +11,6 @@ drift from the shapes a real authentik returns. List endpoints filter and pagina
 """
 import copy
 import json
-import re
 import secrets
 import string
 import threading
@@ -125,7 +124,7 @@ def _now():
 
 def _random(n):
     alphabet = string.ascii_letters + string.digits
-    return "".join(secrets.choice(alphabet) for _ in range(n))
+    return "".join(secrets.choice(alphabet) for dummy in range(n))
 
 
 def _as_bool(value):

@@ -101,7 +101,7 @@ class SpecDouble:
     def dispatch(self, method, raw_path, headers, body):
         parts = urlsplit(raw_path)
         path = parts.path
-        query = {k: v for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+        query = dict(parse_qs(parts.query, keep_blank_values=True))
         if self.auth_header and headers.get(self.auth_header) != self.auth_value:
             return 401, {"message": "bad credentials"}, {}
         for op, rx in self.ops:

@@ -5,7 +5,6 @@ import os
 import secrets
 from pathlib import Path
 
-import pytest
 
 from integration.harness.ansible import run_playbook
 

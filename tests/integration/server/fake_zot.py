@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 """A stand-in for the zot binary, for role *mechanics* tests only (download, checksum, files, modes,
 check mode, idempotence, verify-before-replace, restart and rollback) where no real zot exists.
 

@@ -95,5 +95,5 @@ class Host:
         unit = Path("/etc/systemd/system") / f"{self.name}.service"
         if unit.exists():
             subprocess.run(["systemctl", "stop", self.name], env=ansible_env(self.env()),
-                           capture_output=True, timeout=60)
+                           capture_output=True, timeout=60, check=False)
             unit.unlink()

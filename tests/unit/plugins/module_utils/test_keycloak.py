@@ -160,6 +160,6 @@ def test_is_origin(value, ok):
 
 
 def test_generated_secrets_look_like_keycloak_ones():
-    secrets = {kc.generate_secret() for _ in range(50)}
+    secrets = {kc.generate_secret() for dummy in range(50)}
     assert len(secrets) == 50
     assert all(len(s) == 32 and s.isalnum() for s in secrets)

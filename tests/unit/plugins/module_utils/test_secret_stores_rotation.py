@@ -46,7 +46,7 @@ class ZotDouble:
                 auth = self.headers.get("Authorization", "")
                 if not auth.startswith("Basic "):
                     return None
-                user, _, secret = base64.b64decode(auth[6:]).decode().partition(":")
+                user, secret = base64.b64decode(auth[6:]).decode().split(":", 1)
                 if double.users.get(user) == secret:
                     return user
                 key = double.keys.get(secret)
@@ -143,7 +143,7 @@ def test_rotate_twice_leaves_one_key_in_every_store(zot, tmp_path):
 
 
 def test_a_key_makes_its_own_successor_and_the_old_one_is_revoked(zot, tmp_path):
-    _, old = Rotation(client(zot), "ci", [file_store(tmp_path)]).run()
+    old = Rotation(client(zot), "ci", [file_store(tmp_path)]).run()[1]
     rot = Rotation(client(zot, api_key=old), "ci", [file_store(tmp_path)], test_push_repository="ci/probe")
     new_doc, new = rot.run(previous_value=old)
     assert old not in zot.keys and new in zot.keys
@@ -167,14 +167,14 @@ def test_unreachable_store_fails_before_any_key_is_made(zot, tmp_path):
 
 def test_store_write_failure_rolls_back(zot, tmp_path):
     good = file_store(tmp_path, "good")
-    _, old = Rotation(client(zot), "ci", [good]).run()
+    old = Rotation(client(zot), "ci", [good]).run()[1]
     os.makedirs(tmp_path / "ro")
     bad = FileStore({"type": "file", "path": str(tmp_path / "ro" / "k")})
     (tmp_path / "ro" / "k").write_text(old + "\n")
     os.chmod(tmp_path / "ro", 0o500)
     try:
         if os.geteuid() == 0:  # root ignores the mode: make the write fail another way
-            bad.write = lambda value: (_ for _ in ()).throw(SecretStoreError("file:ro: cannot write: denied"))
+            bad.write = lambda value: (x for x in ()).throw(SecretStoreError("file:ro: cannot write: denied"))
         with pytest.raises(RotationError) as err:
             Rotation(client(zot), "ci", [good, bad]).run()
     finally:
@@ -188,7 +188,7 @@ def test_store_write_failure_rolls_back(zot, tmp_path):
 @pytest.mark.parametrize("step", ["test"])
 def test_new_key_failing_its_test_rolls_back(zot, tmp_path, step):
     store = file_store(tmp_path)
-    _, old = Rotation(client(zot), "ci", [store]).run()
+    old = Rotation(client(zot), "ci", [store]).run()[1]
     zot.push_allowed = False
     with pytest.raises(RotationError) as err:
         Rotation(client(zot), "ci", [store], test_push_repository="ci/probe").run()
@@ -201,7 +201,7 @@ def test_zot_down_after_create_is_cleaned_up_by_the_next_run(tmp_path):
     zot = ZotDouble({"ci": "ci-password"})
     store = file_store(tmp_path)
     journal = Journal(str(tmp_path / "journal"))
-    _, old = Rotation(client(zot), "ci", [store], journal=journal).run()
+    old = Rotation(client(zot), "ci", [store], journal=journal).run()[1]
 
     def kill_after_set(step):
         if step == "test":
