@@ -20,7 +20,7 @@ def collection_tarball(tmp_path_factory):
 def installed_collection(collection_tarball, tmp_path_factory):
     """An empty collections dir into which the tarball is installed with ansible-galaxy."""
     target = tmp_path_factory.mktemp("installed-collections")
-    installed = subprocess.run([venv_bin("ansible-galaxy"), "collection", "install", "--no-deps", "-p", str(target),
+    installed = subprocess.run([venv_bin("ansible-galaxy"), "collection", "install", "--no-deps", "--force", "-p", str(target),
                                 str(collection_tarball)], capture_output=True, text=True, timeout=300, check=False)
     assert installed.returncode == 0, installed.stdout + installed.stderr
     return target
