@@ -19,6 +19,7 @@ author:
   - zotops maintainers (@zotops)
 extends_documentation_fragment:
   - zotops.zot.authentik
+  - zotops.zot.attributes.authentik
 attributes:
   check_mode:
     description: Predicts exactly what a real run would change, without writing.

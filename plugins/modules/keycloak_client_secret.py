@@ -21,6 +21,7 @@ author:
   - zotops maintainers (@zotops)
 extends_documentation_fragment:
   - zotops.zot.keycloak
+  - zotops.zot.attributes.keycloak
 attributes:
   check_mode:
     description: Can run in check mode and return changed status prediction without modifying target.
@@ -28,11 +29,6 @@ attributes:
   diff_mode:
     description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
     support: none
-  action_group:
-    description: Use C(group/zotops.zot.keycloak) in C(module_defaults) to set defaults for this module.
-    support: full
-    membership:
-      - zotops.zot.keycloak
 options:
   realm:
     description:

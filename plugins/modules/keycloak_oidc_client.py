@@ -23,18 +23,8 @@ author:
   - zotops maintainers (@zotops)
 extends_documentation_fragment:
   - zotops.zot.keycloak
-attributes:
-  check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
-    support: full
-  action_group:
-    description: Use C(group/zotops.zot.keycloak) in C(module_defaults) to set defaults for this module.
-    support: full
-    membership:
-      - zotops.zot.keycloak
+  - zotops.zot.attributes
+  - zotops.zot.attributes.keycloak
 options:
   realm:
     description:
