@@ -511,7 +511,24 @@ class VaultKv2Store(_HttpStore):
 # ---------------------------------------------------------------------------------------------
 # Forgejo / Gitea Actions secrets (write-only)
 # ---------------------------------------------------------------------------------------------
-class GiteaActionsStore(_HttpStore):
+class _ActionsSecretStore(_HttpStore):
+    """Write-only CI secrets (Gitea/Forgejo and GitHub Actions): PUT to set, DELETE to remove."""
+
+    def _secret_url(self):
+        return '%s/%s' % (self._base(), quote(self.spec['secret_name']))
+
+    def _put_secret(self, body):
+        resp = self._request('PUT', self._secret_url(), headers=self._headers(), data=body)
+        if resp.status not in (201, 204):
+            self._fail('write', resp)
+
+    def delete(self):
+        resp = self._request('DELETE', self._secret_url(), headers=self._headers())
+        if resp.status not in (204, 404):
+            self._fail('delete', resp)
+
+
+class GiteaActionsStore(_ActionsSecretStore):
     kind = 'gitea'
     readable = False
 
@@ -565,16 +582,7 @@ class GiteaActionsStore(_HttpStore):
         return Snapshot(self.spec['secret_name'].upper() in names)
 
     def write(self, value):
-        resp = self._request('PUT', '%s/%s' % (self._base(), quote(self.spec['secret_name'])),
-                             headers=self._headers(), data={'data': value})
-        if resp.status not in (201, 204):
-            self._fail('write', resp)
-
-    def delete(self):
-        resp = self._request('DELETE', '%s/%s' % (self._base(), quote(self.spec['secret_name'])),
-                             headers=self._headers())
-        if resp.status not in (204, 404):
-            self._fail('delete', resp)
+        self._put_secret({'data': value})
 
 
 class ForgejoActionsStore(GiteaActionsStore):
@@ -584,7 +592,7 @@ class ForgejoActionsStore(GiteaActionsStore):
 # ---------------------------------------------------------------------------------------------
 # GitHub Actions secrets (write-only; values sealed with the repository/org public key)
 # ---------------------------------------------------------------------------------------------
-class GitHubActionsStore(_HttpStore):
+class GitHubActionsStore(_ActionsSecretStore):
     kind = 'github'
     readable = False
 
@@ -634,16 +642,7 @@ class GitHubActionsStore(_HttpStore):
         body = {'encrypted_value': encrypted, 'key_id': key['key_id']}
         if self.spec.get('org'):
             body['visibility'] = self.spec.get('visibility', 'private')
-        resp = self._request('PUT', '%s/%s' % (self._base(), quote(self.spec['secret_name'])),
-                             headers=self._headers(), data=body)
-        if resp.status not in (201, 204):
-            self._fail('write', resp)
-
-    def delete(self):
-        resp = self._request('DELETE', '%s/%s' % (self._base(), quote(self.spec['secret_name'])),
-                             headers=self._headers())
-        if resp.status not in (204, 404):
-            self._fail('delete', resp)
+        self._put_secret(body)
 
 
 # ---------------------------------------------------------------------------------------------
