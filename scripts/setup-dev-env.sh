@@ -99,9 +99,10 @@ keycloak_dist() {
   if [ -x "$keycloak_home/bin/kc.sh" ]; then echo "    reusing $keycloak_home"; return; fi
   local zip="$cache/downloads/keycloak-quarkus-dist-$KEYCLOAK_VERSION.zip"
   if [ ! -s "$zip" ]; then
-    curl -fsSL --retry 3 -o "$zip.part" \
-      "https://repo1.maven.org/maven2/org/keycloak/keycloak-quarkus-dist/$KEYCLOAK_VERSION/keycloak-quarkus-dist-$KEYCLOAK_VERSION.zip"
-    mv "$zip.part" "$zip"
+    # Maven Central, through Maven itself (no project needed for dependency:copy).
+    mvn -q -B -Dstyle.color=never org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy \
+      "-Dartifact=org.keycloak:keycloak-quarkus-dist:$KEYCLOAK_VERSION:zip" \
+      "-DoutputDirectory=$cache/downloads"
   fi
   rm -rf "$keycloak_home.tmp" && mkdir -p "$keycloak_home.tmp"
   (cd "$keycloak_home.tmp" && "$python" -m zipfile -e "$zip" .)
