@@ -2,18 +2,15 @@
 directory outside the repository, using only FQCNs, works against the real services."""
 import json
 import os
-import shutil
 import subprocess
-import tempfile
 import textwrap
-from pathlib import Path
 
 import pytest
 import requests
 
 from integration.harness.ansible import ansible_env, local_inventory, run_playbook
 from integration.harness.env import venv_bin
-from integration.server.server_helpers import Host
+from integration.server.server_helpers import provisioned_host
 
 PLAYBOOK = textwrap.dedent("""\
     - name: Use the installed collection by FQCN only
@@ -104,20 +101,16 @@ SERVER_PLAYBOOK = textwrap.dedent("""\
 
 def test_server_role_and_a_module_from_the_installed_collection(installed_collection, release_mirror, systemd_path,
                                                                 tmp_path):
-    if os.geteuid() != 0:
-        pytest.skip("installing zot as a service creates a system user and a unit: run as root")
-    root = Path(tempfile.mkdtemp(prefix="zotops-installed-"))
-    root.chmod(0o755)
-    host = Host(root / "host", {"zot_release_base_url": release_mirror.base_url}, systemd_path)
     workdir = tmp_path / "elsewhere"
     workdir.mkdir()
     (workdir / "site.yml").write_text(SERVER_PLAYBOOK)
     ci_password = "ci-" + os.urandom(8).hex()
-    extra = dict(host.vars, zot_auth_apikey=True, ci_password=ci_password, key_file=str(workdir / "ci.key"),
-                 zot_htpasswd_users=[{"name": "ci", "password": ci_password}],
-                 zot_access={"anonymous": ["read"], "groups": {"ci": {"users": ["ci"]}},
-                             "tiers": {"ci": {"groups": ["ci"], "actions": ["read", "create"]}}})
-    try:
+    with provisioned_host("zotops-installed-", {"zot_release_base_url": release_mirror.base_url},
+                          systemd_path) as host:
+        extra = dict(host.vars, zot_auth_apikey=True, ci_password=ci_password, key_file=str(workdir / "ci.key"),
+                     zot_htpasswd_users=[{"name": "ci", "password": ci_password}],
+                     zot_access={"anonymous": ["read"], "groups": {"ci": {"users": ["ci"]}},
+                                 "tiers": {"ci": {"groups": ["ci"], "actions": ["read", "create"]}}})
         result = run_playbook(workdir / "site.yml", inventory=local_inventory(tmp_path / "inventory.json"),
                               cwd=workdir, extra_vars=extra, env={**host.env(), **installed_only(installed_collection)})
         assert result.rc == 0, result
@@ -125,6 +118,3 @@ def test_server_role_and_a_module_from_the_installed_collection(installed_collec
         key = (workdir / "ci.key").read_text().strip()
         assert key.startswith("zak_")
         assert requests.get(f"{host.url}/v2/", auth=("ci", key), timeout=10).status_code == 200
-    finally:
-        host.stop()
-        shutil.rmtree(root, ignore_errors=True)

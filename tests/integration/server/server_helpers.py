@@ -1,9 +1,14 @@
 """Helpers for the zotops.zot.server tests: a simulated host whose every path lives in a temp dir."""
+import contextlib
 import json
 import os
+import shutil
 import subprocess
+import tempfile
 import uuid
 from pathlib import Path
+
+import pytest
 
 from integration.harness.ansible import ansible_env, run_playbook
 from integration.harness.env import venv_bin
@@ -23,6 +28,22 @@ def systemctl_dir(tmp):
     if not link.exists():
         link.symlink_to(venv_bin("systemctl3.py"))
     return path
+
+
+@contextlib.contextmanager
+def provisioned_host(prefix, base_vars, systemctl_path):
+    """A Host under a fresh root the zot user can reach (pytest's tmp dirs are 0700), stopped and
+    removed afterwards. Skips unless root: the role creates a system user and a unit."""
+    if os.geteuid() != 0:
+        pytest.skip("installing zot as a service creates a system user and a unit: run as root")
+    root = Path(tempfile.mkdtemp(prefix=prefix))
+    root.chmod(0o755)
+    host = Host(root / "host", base_vars, systemctl_path)
+    try:
+        yield host
+    finally:
+        host.stop()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 class Host:

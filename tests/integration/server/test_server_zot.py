@@ -5,17 +5,13 @@ writes its files under a temp dir, and runs it through its real systemd unit (sy
 `systemctl`). Every test skips, with the harness's exact reason, where zot is not available.
 """
 import json
-import os
-import shutil
 import socket
-import tempfile
 import time
-from pathlib import Path
 
 import pytest
 import requests
 
-from integration.server.server_helpers import Host
+from integration.server.server_helpers import provisioned_host
 
 pytestmark = [pytest.mark.zot, pytest.mark.slow]
 
@@ -37,35 +33,21 @@ def tiers_vars():
             "zot_access_control": THREE_TIERS}
 
 
-def make_root():
-    root = Path(tempfile.mkdtemp(prefix="zotops-server-zot-"))
-    root.chmod(0o755)  # the zot user must reach its files
-    return root
-
-
 @pytest.fixture
 def real_host(release_mirror, systemd_path):
-    if os.geteuid() != 0:
-        pytest.skip("installing zot as a service creates a system user and a unit: run as root")
-    root = make_root()
-    host = Host(root / "host", {"zot_release_base_url": release_mirror.base_url}, systemd_path)
-    yield host
-    host.stop()
-    shutil.rmtree(root, ignore_errors=True)
+    with provisioned_host("zotops-server-zot-", {"zot_release_base_url": release_mirror.base_url},
+                          systemd_path) as host:
+        yield host
 
 
 @pytest.fixture(scope="module")
 def tiers_host(release_mirror, systemd_path):
     """One zot converged with htpasswd users and the three tiers, shared by the read-only checks."""
-    if os.geteuid() != 0:
-        pytest.skip("installing zot as a service creates a system user and a unit: run as root")
-    root = make_root()
-    host = Host(root / "host", {"zot_release_base_url": release_mirror.base_url}, systemd_path)
-    result = host.run(**tiers_vars())
-    assert result.rc == 0, str(result)
-    yield host
-    host.stop()
-    shutil.rmtree(root, ignore_errors=True)
+    with provisioned_host("zotops-server-zot-", {"zot_release_base_url": release_mirror.base_url},
+                          systemd_path) as host:
+        result = host.run(**tiers_vars())
+        assert result.rc == 0, str(result)
+        yield host
 
 
 def push(skopeo_copy, image, host, ref, user=None):
