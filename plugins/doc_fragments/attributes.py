@@ -8,7 +8,7 @@ __metaclass__ = type
 
 
 class ModuleDocFragment(object):
-    """Attributes every module of this collection shares, and one action group each."""
+    """Attributes the modules of this collection share, and their action groups."""
 
     DOCUMENTATION = r'''
 attributes:
@@ -20,7 +20,8 @@ attributes:
     support: full
 '''
 
-    KEYCLOAK = r'''
+    # Not named after the systems: zotops.zot.attributes.keycloak would load the keycloak fragment.
+    ACTIONGROUP_KEYCLOAK = r'''
 attributes:
   action_group:
     description: Use C(group/zotops.zot.keycloak) in C(module_defaults) to set defaults for this module.
@@ -29,8 +30,14 @@ attributes:
       - zotops.zot.keycloak
 '''
 
-    AUTHENTIK = r'''
+    AUTHENTIK_MODULE = r'''
 attributes:
+  check_mode:
+    description: Predicts exactly what a real run would change, without writing.
+    support: full
+  diff_mode:
+    description: Shows what changes, with names instead of ids and never a secret.
+    support: full
   action_group:
     description: Use C(group/zotops.zot.authentik) in C(module_defaults) to set defaults for this module.
     support: full
@@ -38,7 +45,7 @@ attributes:
       - zotops.zot.authentik
 '''
 
-    ZOT = r'''
+    ACTIONGROUP_ZOT = r'''
 attributes:
   action_group:
     description: Use C(group/zotops.zot.zot) in C(module_defaults) to set defaults for this module.

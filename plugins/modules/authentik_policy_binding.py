@@ -20,14 +20,7 @@ author:
   - zotops maintainers (@zotops)
 extends_documentation_fragment:
   - zotops.zot.authentik
-  - zotops.zot.attributes.authentik
-attributes:
-  check_mode:
-    description: Predicts exactly what a real run would change, without writing.
-    support: full
-  diff_mode:
-    description: Shows what changes, with names instead of ids and never a secret.
-    support: full
+  - zotops.zot.attributes.authentik_module
 options:
   application:
     description:

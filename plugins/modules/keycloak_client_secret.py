@@ -21,7 +21,7 @@ author:
   - zotops maintainers (@zotops)
 extends_documentation_fragment:
   - zotops.zot.keycloak
-  - zotops.zot.attributes.keycloak
+  - zotops.zot.attributes.actiongroup_keycloak
 attributes:
   check_mode:
     description: Can run in check mode and return changed status prediction without modifying target.

@@ -23,7 +23,7 @@ author:
 extends_documentation_fragment:
   - zotops.zot.keycloak
   - zotops.zot.attributes
-  - zotops.zot.attributes.keycloak
+  - zotops.zot.attributes.actiongroup_keycloak
 options:
   realm:
     description:

@@ -32,7 +32,7 @@ author:
 extends_documentation_fragment:
   - zotops.zot.zot_api
   - zotops.zot.secret_stores
-  - zotops.zot.attributes.zot
+  - zotops.zot.attributes.actiongroup_zot
 attributes:
   check_mode:
     description: Can run in check_mode and return changed status prediction without modifying target.
