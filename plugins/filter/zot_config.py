@@ -18,6 +18,8 @@ from ansible.errors import AnsibleFilterError
 
 from urllib.parse import urlparse
 
+from ansible_collections.zotops.zot.plugins.module_utils.zot_host import credentials_text
+
 # Provider keys zot v2 accepts under http.auth.openid.providers (pkg/api/config).
 OPENID_PROVIDERS = ("oidc", "google", "gitlab")
 OAUTH2_PROVIDERS = ("github",)
@@ -229,7 +231,7 @@ def _openid(settings, config_dir):
                 _fail(var + ".claim_mapping", "must be a dict with 'username' and/or 'groups'")
             entry["claimMapping"] = dict(claim_mapping)
         out[key] = entry
-        files.append({"path": path, "kind": "openid", "provider": key,
+        files.append({"path": path, "kind": "openid",
                       "content": {"clientid": provider["client_id"], "clientsecret": provider["client_secret"]}})
     return ({"providers": out} if out else None), files
 
@@ -356,10 +358,21 @@ def zot_config(settings):
     return config
 
 
-def zot_credential_files(settings):
-    """[{path, kind, content}] for every credentials file the config refers to (content is secret)."""
+def zot_credential_files(settings, as_text=False):
+    """[{path, kind, content}] for every credentials file the config refers to (content is secret);
+    with as_text, content is the file's exact text (what the roles write and zot_config_check stages)."""
     _config, files = _build(settings)
+    if as_text:
+        files = [dict(f, content=credentials_text(f["content"])) for f in files]
     return files
+
+
+def zot_credentials_text(content):
+    """The exact text of a credentials file (what the server and oidc roles both write)."""
+    if not isinstance(content, (dict, str)):
+        raise AnsibleFilterError("zotops.zot.zot_credentials_text expects a dict (or the file's text), got %s"
+                                 % type(content).__name__)
+    return credentials_text(content)
 
 
 def _build(settings):
@@ -454,5 +467,6 @@ class FilterModule(object):
             "zot_release_checksum": zot_release_checksum,
             "zot_config": zot_config,
             "zot_credential_files": zot_credential_files,
+            "zot_credentials_text": zot_credentials_text,
             "zot_config_secret_paths": zot_config_secret_paths,
         }

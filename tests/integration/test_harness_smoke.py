@@ -10,14 +10,24 @@ import requests
 from integration.harness.zot import verify_config
 
 
-def test_zot_answers_v2_and_verify_rejects_a_broken_config(zot_factory, zot_bin):
+def test_zot_answers_v2_and_what_zot_verify_does_and_does_not_check(zot_factory, zot_bin, tmp_path):
+    """The facts about `zot verify` that zotops.zot.zot_config_check is built on (v2.1.20)."""
     server = zot_factory({})
     assert requests.get(f"{server.url}/v2/", timeout=10).status_code == 200
     good = json.loads(server.config_path.read_text())
     assert verify_config(zot_bin, good).returncode == 0
-    broken = dict(good, http=dict(good["http"], auth={"htpasswd": {"path": "/nonexistent/htpasswd"}}))
-    result = verify_config(zot_bin, broken)
-    assert result.returncode != 0, result.stdout + result.stderr
+    # It rejects what it parses: an unknown key.
+    unknown = dict(good, storage=dict(good["storage"], garbageCollect=True))
+    rejected = verify_config(zot_bin, unknown)
+    assert rejected.returncode != 0 and "invalid keys: garbagecollect" in rejected.stderr
+    # It does not look at the files the config points at: a missing htpasswd file passes.
+    missing = dict(good, http=dict(good["http"], auth={"htpasswd": {"path": str(tmp_path / "no-such-htpasswd")}}))
+    assert verify_config(zot_bin, missing).returncode == 0
+    # And it opens the log output as whoever runs it: verifying a live config as root would hand
+    # the service's log file to root.
+    log = tmp_path / "zot.log"
+    assert verify_config(zot_bin, dict(good, log={"level": "info", "output": str(log)})).returncode == 0
+    assert log.exists() and log.stat().st_mode & 0o777 == 0o600
 
 
 def test_skopeo_push_then_pull_round_trips_the_image(zot_factory, oci_image, skopeo_copy, tmp_path):

@@ -6,6 +6,7 @@ writes its files under a temp dir, and runs it through its real systemd unit (sy
 """
 import json
 import socket
+import subprocess
 import time
 
 import pytest
@@ -132,7 +133,8 @@ def test_broken_config_extra_fails_before_any_change_and_zot_keeps_serving(tiers
     # Passes the role's own checks; `zot verify` rejects the unknown storage key.
     result = tiers_host.run(**dict(tiers_vars(), zot_config_extra={"storage": {"garbageCollect": True}}))
     assert result.rc != 0
-    assert "failed to validate" in result.stdout, str(result)
+    assert "zot verify rejected the configuration" in result.stdout, str(result)
+    assert "invalid keys: garbagecollect" in result.stdout, str(result)
     assert tiers_host.snapshot() == before
     assert requests.get(f"{tiers_host.url}/v2/_catalog", timeout=10).status_code == 200
 
@@ -197,16 +199,68 @@ def test_pull_through_cache_from_upstream(real_host, registry_upstream):
     assert "docker.io/library/hello" in catalog["repositories"]
 
 
+def _self_signed_pair(directory):
+    """A TLS certificate and key, written root-owned 0600 (as a careless operator would)."""
+    cert, key = directory / "tls.crt", directory / "tls.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1",
+                    "-days", "2", "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    for path in (cert, key):
+        path.chmod(0o600)
+    return cert, key
+
+
+def _broken_input(case, host, holder):
+    """Variables that pass the role's own input checks and `zot verify`, but would stop zot."""
+    side = host.root.parent / "side"
+    side.mkdir(mode=0o755, exist_ok=True)
+    if case == "missing certificate file":
+        return {"zot_auth_bearer": {"realm": "https://auth.example.com/token", "service": "zot",
+                                    "cert": str(side / "missing-bearer.crt")}}, "does not exist"
+    if case == "TLS file unreadable by the zot user":
+        cert, key = _self_signed_pair(side)
+        return {"zot_http_tls_cert": str(cert), "zot_http_tls_key": str(key)}, "is not readable by the zot user"
+    if case == "port already in use":
+        return {"zot_http_port": holder.getsockname()[1]}, "is already in use by another program"
+    if case == "storage the zot user cannot write":
+        locked = side / "root-only"
+        locked.mkdir(mode=0o755, exist_ok=True)
+        return {"zot_config_extra": {"storage": {"rootDirectory": str(locked / "images")}}}, "cannot create"
+    raise AssertionError(case)
+
+
+@pytest.mark.parametrize("case", ["missing certificate file", "TLS file unreadable by the zot user",
+                                  "port already in use", "storage the zot user cannot write"])
+def test_broken_input_fails_before_any_change_and_zot_keeps_serving(tiers_host, oci_image, skopeo_copy, case):
+    """Each class `zot verify` does not catch is caught before anything is replaced."""
+    before = tiers_host.snapshot()
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        overrides, cause = _broken_input(case, tiers_host, holder)
+        result = tiers_host.run(**dict(tiers_vars(), **overrides))
+    assert result.rc != 0
+    assert cause in result.stdout, str(result)
+    assert tiers_host.snapshot() == before
+    # The running zot still has its old config: anonymous read, CI may push a new tag.
+    assert requests.get(f"{tiers_host.url}/v2/_catalog", timeout=10).status_code == 200
+    pushed = push(skopeo_copy, oci_image, tiers_host, f"broken/{case.split()[0].lower()}:1", user="ci")
+    assert pushed.returncode == 0, pushed.stderr
+
+
 def test_failed_restart_restores_previous_config(real_host):
+    """An OpenID issuer that does not answer passes every check but stops zot at start: the health
+    check sees it, the previous config comes back and zot serves again."""
     assert real_host.run(**tiers_vars()).rc == 0
     before = real_host.config_path.read_bytes()
-    with socket.socket() as taken:  # valid config, but zot cannot listen on the new port
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        result = real_host.run(**dict(tiers_vars(), zot_http_port=taken.getsockname()[1],
-                                      zot_health_check_timeout=10))
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        dead_issuer = f"http://127.0.0.1:{closed.getsockname()[1]}/realms/nowhere"
+    result = real_host.run(**dict(
+        tiers_vars(), zot_health_check_timeout=10, zot_http_external_url=real_host.url,
+        zot_openid_providers={"oidc": {"issuer": dead_issuer, "client_id": "zot", "client_secret": "s3cret-x"}}))
     assert result.rc != 0
     assert "previous configuration and binary were restored" in result.stdout, str(result)
     assert "Last lines of" in result.stdout
+    assert "s3cret-x" not in result.output
     assert real_host.config_path.read_bytes() == before
     assert requests.get(f"{real_host.url}/v2/_catalog", timeout=10).status_code == 200

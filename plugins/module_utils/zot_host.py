@@ -1,0 +1,369 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, zotops maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""What a zot configuration needs from the host it will run on, checked before it goes live.
+
+`zot verify` only parses and validates: it does not look at the htpasswd or TLS files, at who can
+read them, at the storage directory or at the port, and it opens (creates) the configured log file
+as whoever runs it. The checks here cover that gap, as zot's service user would meet it, without
+touching any file the running service uses:
+
+- `zot verify` runs on a private copy of the candidate with its log outputs removed, so it writes
+  nothing; files the same run is about to write (credentials, htpasswd) are staged in that copy.
+- every file the candidate reads must exist and be readable by the service user, TLS pairs must
+  load, storage and log locations must be writable by it, and a new listen address must be free.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import copy
+import errno
+import grp
+import json
+import os
+import pwd
+import shutil
+import socket
+import ssl
+import subprocess
+import tempfile
+
+# Run as the service user: prints every "need:path" argument whose test fails. `x` is a directory
+# the user must enter and write in, `r` a file it must read, `w` a file it must append to.
+_ACCESS_SCRIPT = r'''
+for arg; do
+  path=${arg#?:}
+  case $arg in
+    r:*) [ -r "$path" ] || echo "$arg" ;;
+    w:*) [ -w "$path" ] || echo "$arg" ;;
+    x:*) { [ -w "$path" ] && [ -x "$path" ]; } || echo "$arg" ;;
+  esac
+done
+'''
+
+
+def credentials_text(content):
+    """The one serialisation of a credentials file zot reads (OpenID, LDAP, session keys, sync): the
+    server and oidc roles both write through it, so they never rewrite each other's file."""
+    if isinstance(content, str):
+        return content
+    return json.dumps(content, indent=4, sort_keys=True, separators=(',', ': '), ensure_ascii=False) + '\n'
+
+
+class HostCheckError(Exception):
+    """A problem that would stop zot: ``cause`` names the class, ``message`` says what and where."""
+
+    def __init__(self, cause, message):
+        super(HostCheckError, self).__init__(message)
+        self.cause = cause
+        self.message = message
+
+
+def _get(tree, *keys):
+    for key in keys:
+        if not isinstance(tree, dict):
+            return None
+        tree = tree.get(key)
+    return tree
+
+
+def read_files(config):
+    """[(config key, path)] of every file the configuration makes zot read at start."""
+    found = []
+    auth = _get(config, 'http', 'auth') or {}
+
+    def add(key, path):
+        if isinstance(path, str) and path:
+            found.append((key, path))
+
+    add('http.auth.htpasswd.path', _get(auth, 'htpasswd', 'path'))
+    add('http.auth.ldap.credentialsFile', _get(auth, 'ldap', 'credentialsFile'))
+    add('http.auth.ldap.cacert', _get(auth, 'ldap', 'caCert'))
+    for name, provider in sorted((_get(auth, 'openid', 'providers') or {}).items()):
+        add('http.auth.openid.providers.%s.credentialsFile' % name, _get(provider, 'credentialsFile'))
+        add('http.auth.openid.providers.%s.keypath' % name, _get(provider, 'keypath'))
+    add('http.auth.sessionKeysFile', auth.get('sessionKeysFile'))
+    add('http.auth.bearer.cert', _get(auth, 'bearer', 'cert'))
+    for key in ('cert', 'key', 'cacert'):
+        add('http.tls.%s' % key, _get(config, 'http', 'tls', key))
+    add('extensions.sync.credentialsFile', _get(config, 'extensions', 'sync', 'credentialsFile'))
+    return found
+
+
+def storage_dirs(config):
+    """[(config key, directory)] zot writes images to; object storage (storageDriver) has none here."""
+    storage = config.get('storage') or {}
+    found = []
+    if storage.get('rootDirectory') and not storage.get('storageDriver'):
+        found.append(('storage.rootDirectory', storage['rootDirectory']))
+    for route, sub in sorted((storage.get('subPaths') or {}).items()):
+        if isinstance(sub, dict) and sub.get('rootDirectory') and not sub.get('storageDriver'):
+            found.append(('storage.subPaths.%s.rootDirectory' % route, sub['rootDirectory']))
+    return found
+
+
+def log_files(config):
+    log = config.get('log') or {}
+    return [('log.%s' % key, log[key]) for key in ('output', 'audit') if log.get(key)]
+
+
+def listen_address(config):
+    http = config.get('http') or {}
+    return str(http.get('address') or ''), str(http.get('port') or '')
+
+
+def verifiable_copy(config, staged):
+    """The candidate as `zot verify` may see it: no log outputs (verify would create them as the
+    user that runs it) and staged copies in place of the files this run has not written yet."""
+    candidate = copy.deepcopy(config)
+    log = candidate.get('log')
+    if isinstance(log, dict):
+        log.pop('output', None)
+        log.pop('audit', None)
+
+    def walk(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if isinstance(value, str) and value in staged:
+                    node[key] = staged[value]
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+    walk(candidate)
+    return candidate
+
+
+class ServiceUser(object):
+    """Who zot runs as, and how to run a command as that user from here."""
+
+    def __init__(self, name, group=None):
+        self.name = name
+        try:
+            entry = pwd.getpwnam(name)
+        except KeyError:
+            self.exists = False
+            self.uid = self.gid = None
+            self.groups = []
+            return
+        self.exists = True
+        self.uid = entry.pw_uid
+        self.gid = grp.getgrnam(group).gr_gid if group else entry.pw_gid
+        self.groups = sorted(set(g.gr_gid for g in grp.getgrall() if name in g.gr_mem) | {self.gid})
+
+    @property
+    def switchable(self):
+        """True when commands can run as this user: we are root, or we are that user."""
+        return self.exists and (os.geteuid() == 0 or os.geteuid() == self.uid)
+
+    def popen_kwargs(self):
+        if not self.switchable or os.geteuid() == self.uid:
+            return {}
+        return {'user': self.uid, 'group': self.gid, 'extra_groups': self.groups}
+
+    def chown(self, path):
+        if self.switchable and os.geteuid() == 0:
+            os.chown(path, self.uid, self.gid)
+
+
+def _nearest_existing(path):
+    path = os.path.abspath(path)
+    while not os.path.exists(path) and os.path.dirname(path) != path:
+        path = os.path.dirname(path)
+    return path
+
+
+class HostCheck(object):
+    """Checks one candidate configuration; ``run()`` returns a list of what was checked, or raises
+    HostCheckError for the first problem found."""
+
+    def __init__(self, binary, config, user, staged_files=None, staged_dirs=None, live_config=None,
+                 run_command=None):
+        self.binary = binary
+        self.config = config
+        self.user = user
+        # {path: content}: files this run writes before zot starts (owned by the user, 0600).
+        self.staged_files = staged_files or {}
+        # Directories this run creates, owned by the user: in check mode they do not exist yet.
+        self.staged_dirs = [os.path.abspath(d) for d in staged_dirs or []]
+        self.live_config = live_config
+        self.run_command = run_command or self._run
+        self.checked = []
+        self.skipped = []
+
+    @staticmethod
+    def _run(argv, **kwargs):
+        proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120,
+                              check=False, **kwargs)
+        return proc.returncode, proc.stdout.decode('utf-8', 'replace')
+
+    def run(self):
+        self.check_files()
+        self.check_tls()
+        self.check_writable()
+        self.check_port()
+        self.verify()
+        return {'checked': self.checked, 'skipped': self.skipped}
+
+    # -- files and directories, as the service user ---------------------------------------------
+    def _as_user(self, needs):
+        """The subset of [(need, path)] the service user fails, tested as that user."""
+        if not needs:
+            return []
+        argv = ['/bin/sh', '-c', _ACCESS_SCRIPT, 'zot-access'] + ['%s:%s' % need for need in needs]
+        rc, out = self.run_command(argv, **self.user.popen_kwargs())
+        if rc != 0:
+            raise HostCheckError('access', 'could not test file access as %s: %s' % (self.user.name, out.strip()))
+        failed = set(line.strip() for line in out.splitlines() if line.strip())
+        return [need for need in needs if '%s:%s' % need in failed]
+
+    def _user_note(self):
+        return '' if self.user.switchable else ' (checked as %s: cannot switch to %s)' % (
+            pwd.getpwuid(os.geteuid()).pw_name, self.user.name)
+
+    def check_files(self):
+        needs, keys = [], {}
+        for key, path in read_files(self.config):
+            if path in self.staged_files:
+                self.checked.append('%s %s: written by this run' % (key, path))
+                continue
+            if not os.path.exists(path):
+                raise HostCheckError('missing_file', '%s %s does not exist: zot reads it at start' % (key, path))
+            needs.append(('r', path))
+            keys[path] = key
+        if not self.user.exists:
+            self.skipped.append('file access as %s (the user does not exist yet)' % self.user.name)
+            return
+        for need, path in self._as_user(needs):
+            raise HostCheckError('unreadable_file', '%s %s is not readable by the zot user %s%s' % (
+                keys[path], path, self.user.name, self._user_note()))
+        self.checked.extend('%s %s: readable by %s' % (keys[p], p, self.user.name) for _n, p in needs)
+
+    def check_tls(self):
+        tls = _get(self.config, 'http', 'tls') or {}
+        if not tls.get('cert') or not tls.get('key'):
+            if tls.get('cert') or tls.get('key'):
+                raise HostCheckError('tls', 'http.tls needs both cert and key (got %s)' % ', '.join(
+                    k for k in ('cert', 'key') if tls.get(k)))
+            return
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        try:
+            context.load_cert_chain(tls['cert'], tls['key'])
+            if tls.get('cacert'):
+                context.load_verify_locations(cafile=tls['cacert'])
+        except (ssl.SSLError, OSError, ValueError) as error:
+            raise HostCheckError('tls', 'http.tls cert %s / key %s%s do not load as a TLS server key pair: %s' % (
+                tls['cert'], tls['key'], ' / cacert %s' % tls['cacert'] if tls.get('cacert') else '', error))
+        self.checked.append('http.tls: %s and %s load as a key pair' % (tls['cert'], tls['key']))
+
+    def _created_by_this_run(self, path):
+        path = os.path.abspath(path)
+        return any((path == d or path.startswith(d.rstrip('/') + '/')) and not os.path.exists(d)
+                   for d in self.staged_dirs)
+
+    def check_writable(self):
+        needs, keys = [], {}
+        for key, path in storage_dirs(self.config) + log_files(self.config):
+            if self._created_by_this_run(path):
+                self.checked.append('%s %s: in a directory this run creates' % (key, path))
+        for key, directory in storage_dirs(self.config):
+            if self._created_by_this_run(directory):
+                continue
+            # zot creates a missing root directory: then its nearest existing parent must be writable.
+            target = _nearest_existing(directory)
+            if not os.path.isdir(target):
+                raise HostCheckError('storage', '%s %s: %s is not a directory' % (key, directory, target))
+            needs.append(('x', target))
+            keys[('x', target)] = (key, directory)
+        for key, path in log_files(self.config):
+            if self._created_by_this_run(path):
+                continue
+            if os.path.isdir(path):
+                raise HostCheckError('log', '%s %s is a directory, not a file' % (key, path))
+            need = ('w', path) if os.path.exists(path) else ('x', _nearest_existing(os.path.dirname(path)))
+            needs.append(need)
+            keys[need] = (key, path)
+        if not self.user.exists:
+            self.skipped.append('storage and log access as %s (the user does not exist yet)' % self.user.name)
+            return
+        for need in self._as_user(needs):
+            key, path = keys[need]
+            what = 'cannot write to' if need[1] == path else 'cannot create %s in' % path
+            cause = 'storage' if key.startswith('storage') else 'log'
+            raise HostCheckError(cause, '%s: the zot user %s %s %s%s' % (
+                key, self.user.name, what, need[1], self._user_note()))
+        self.checked.extend('%s %s: writable by %s' % (keys[n][0], keys[n][1], self.user.name) for n in needs)
+
+    # -- the listen address -----------------------------------------------------------------------
+    def check_port(self):
+        address, port = listen_address(self.config)
+        if not port.isdigit():
+            return  # zot verify names a bad port
+        if self.live_config is not None and listen_address(self.live_config) == (address, port):
+            # The running zot holds it; a restart frees it for the same service.
+            self.skipped.append('listen address %s:%s (the running zot uses it)' % (address, port))
+            return
+        family = socket.AF_INET6 if ':' in address else socket.AF_INET
+        probe = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            # What zot's listener sets too: a port in TIME_WAIT is free for it.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((address.strip('[]'), int(port)))
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                raise HostCheckError('port', 'http.address/http.port %s:%s is already in use by another program' % (
+                    address or '*', port))
+            if error.errno == errno.EADDRNOTAVAIL:
+                raise HostCheckError('port', 'http.address %s is not an address of this host' % address)
+            raise HostCheckError('port', 'cannot listen on %s:%s: %s' % (address or '*', port, error))
+        finally:
+            probe.close()
+        self.checked.append('listen address %s:%s: free' % (address or '*', port))
+
+    # -- zot verify -------------------------------------------------------------------------------
+    def verify(self):
+        if not self.binary or not os.access(self.binary, os.X_OK):
+            self.skipped.append('zot verify (no binary at %s yet)' % self.binary)
+            return
+        workdir = tempfile.mkdtemp(prefix='zot-verify-')
+        try:
+            self.user.chown(workdir)
+            staged = {}
+            for index, (path, content) in enumerate(sorted(self.staged_files.items())):
+                copy_path = os.path.join(workdir, 'staged-%d-%s' % (index, os.path.basename(path)))
+                fd = os.open(copy_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, 'w') as handle:
+                    handle.write(content)
+                self.user.chown(copy_path)
+                staged[path] = copy_path
+            config_path = os.path.join(workdir, 'config.json')
+            with open(config_path, 'w') as handle:
+                json.dump(verifiable_copy(self.config, staged), handle, indent=2, sort_keys=True)
+            self.user.chown(config_path)
+            rc, out = self.run_command([self.binary, 'verify', config_path], **self.user.popen_kwargs())
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+        if rc != 0:
+            raise HostCheckError('verify', 'zot verify rejected the configuration: %s' % _verify_error(out))
+        self.checked.append('zot verify: valid')
+
+
+def _verify_error(output):
+    """zot logs JSON lines and cobra prints the final error as text: keep the text when there is
+    some, else the JSON lines' error messages, never the whole log."""
+    text, logged = [], []
+    for line in output.splitlines():
+        line = line.strip()
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            if line:
+                text.append(line)
+            continue
+        if isinstance(entry, dict) and entry.get('level') in ('error', 'fatal', 'panic'):
+            logged.append(': '.join(str(entry[k]) for k in ('message', 'error') if entry.get(k)))
+    found = text or logged
+    return ' '.join(found)[:1000] if found else output.strip()[-500:]
