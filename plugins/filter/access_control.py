@@ -33,6 +33,15 @@ from ansible.errors import AnsibleFilterError
 from ansible.module_utils.six import string_types
 from ansible.module_utils.six.moves.collections_abc import Mapping
 
+from ansible_collections.zotops.zot.plugins.plugin_utils import doublestar
+
+try:
+    # zot evaluates tag patterns with CEL's matches(), i.e. Go's regexp (RE2 syntax). google-re2 binds
+    # Google's C++ RE2, the same syntax, and never falls back to Python's re the way some wrappers do.
+    import re2
+except ImportError:  # checked when a pattern is given, with the package to install
+    re2 = None
+
 ACTIONS = ("read", "create", "update", "delete")
 ALL_GLOB = "**"
 
@@ -43,12 +52,9 @@ OVERRIDE_KEYS = ("anonymous", "authenticated", "tiers", "description")
 ADMIN_KEYS = ("users", "groups", "actions")
 METRICS_KEYS = ("users", "anonymous")
 
-# Characters a glob may contain: OCI repository name characters plus doublestar's metacharacters.
-GLOB_CHARS = re.compile(r"^[a-z0-9._/*?\[\]{},!^-]+$")
 SIMPLE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 BOOLEAN_WORDS = ("true", "false", "yes", "no", "on", "off")
-# Regular-expression constructs Python accepts but RE2 (CEL's matches()) rejects.
-NON_RE2 = re.compile(r"\(\?[=!]|\(\?<[=!]|\(\?P=|\\[1-9]")
+RE2_PACKAGE = "google-re2"
 
 
 class _Problems(object):
@@ -163,134 +169,66 @@ def _actions(problems, path, value, required=False):
 
 def _glob_problem(glob):
     """Why glob is not a usable zot repository glob, or None."""
-    if not glob:
-        return "is empty"
-    if glob != glob.strip() or any(ch.isspace() for ch in glob):
-        return "contains whitespace"
-    if glob != glob.lower():
-        return "has upper-case letters; OCI repository names are lower case, so it would never match"
-    if not GLOB_CHARS.match(glob):
-        bad = sorted(set(ch for ch in glob if not GLOB_CHARS.match(ch)))
-        return "contains %s; allowed: a-z 0-9 . _ - / and the glob characters * ? [ ] { } ," % ", ".join(
-            "'%s'" % ch for ch in bad)
-    if glob.startswith("/") or glob.endswith("/"):
-        return "must not start or end with '/' (repository names never do)"
-    if "//" in glob:
-        return "has an empty path segment ('//')"
-    depth_brace = 0
-    in_class = False
-    for ch in glob:
-        if in_class:
-            if ch == "]":
-                in_class = False
-            elif ch == "/":
-                return "has '/' inside [...]"
-            continue
-        if ch == "[":
-            in_class = True
-        elif ch == "]":
-            return "has ']' without '['"
-        elif ch == "{":
-            depth_brace += 1
-        elif ch == "}":
-            depth_brace -= 1
-            if depth_brace < 0:
-                return "has '}' without '{'"
-        elif ch == "/" and depth_brace:
-            return "has '/' inside {...}; write separate globs instead"
-    if in_class:
-        return "has '[' without ']'"
-    if depth_brace:
-        return "has '{' without '}'"
-    for segment in glob.split("/"):
-        if "**" in segment and segment != "**":
-            return ("uses '**' inside the segment '%s'; '**' must be a whole path segment "
-                    "(for example 'team/**', not 'team**')" % segment)
-    return None
-
-
-def _segment_regex(segment):
-    """Regex for one glob path segment (doublestar semantics within a segment)."""
-    out = []
-    index = 0
-    while index < len(segment):
-        ch = segment[index]
-        if ch == "*":
-            out.append("[^/]*")
-        elif ch == "?":
-            out.append("[^/]")
-        elif ch == "[":
-            end = segment.index("]", index + 1)
-            body = segment[index + 1:end]
-            negate = body[:1] in ("!", "^")
-            if negate:
-                body = body[1:]
-            out.append("[%s%s]" % ("^" if negate else "", body.replace("\\", "\\\\")))
-            index = end
-        elif ch == "{":
-            depth = 0
-            for end in range(index, len(segment)):
-                if segment[end] == "{":
-                    depth += 1
-                elif segment[end] == "}":
-                    depth -= 1
-                    if depth == 0:
-                        break
-            alternatives = _split_alternatives(segment[index + 1:end])
-            out.append("(?:%s)" % "|".join(_segment_regex(alt) for alt in alternatives))
-            index = end
-        else:
-            out.append(re.escape(ch))
-        index += 1
-    return "".join(out)
-
-
-def _split_alternatives(body):
-    parts, depth, current = [], 0, []
-    for ch in body:
-        if ch == "," and depth == 0:
-            parts.append("".join(current))
-            current = []
-            continue
-        if ch == "{":
-            depth += 1
-        elif ch == "}":
-            depth -= 1
-        current.append(ch)
-    parts.append("".join(current))
-    return parts
-
-
-def _has_meta(segment):
-    return any(ch in segment for ch in "*?[{")
-
-
-def _segments_cover(outer, inner):
-    if not outer:
-        return not inner
-    if outer[0] == ALL_GLOB:
-        return any(_segments_cover(outer[1:], inner[skip:]) for skip in range(len(inner) + 1))
-    if not inner or inner[0] == ALL_GLOB:
-        return False
-    head_outer, head_inner = outer[0], inner[0]
-    if head_outer == head_inner:
-        ok = True
-    elif not _has_meta(head_outer):
-        ok = False
-    elif not _has_meta(head_inner):
-        ok = re.match("^%s$" % _segment_regex(head_outer), head_inner) is not None
-    else:
-        ok = head_outer == "*"
-    return ok and _segments_cover(outer[1:], inner[1:])
+    problem = doublestar.problem(glob)
+    if problem is None and doublestar.example(glob) is None:
+        problem = "matches no repository name (OCI names are lower-case components like 'team-a/app')"
+    return problem
 
 
 def covers(outer, inner):
-    """True when every repository that glob inner matches is also matched by glob outer.
+    """True when every repository name that glob inner matches is also matched by glob outer.
 
-    Conservative: it may answer False for some pairs where containment holds, never True where it
-    does not. ``**`` covers everything; ``team/**`` covers ``team``, ``team/x`` and ``team/*/y``.
+    Exact for doublestar v4 as zot v2.1.20 runs it (see plugin_utils/doublestar.py), over the
+    repository names zot accepts: ``team-*`` covers ``team-?``, ``team-?`` covers ``team-[ab]``.
     """
-    return _segments_cover(outer.split("/"), inner.split("/"))
+    return doublestar.outside(inner, outer) is None
+
+
+def _re2_problem(pattern):
+    """Why zot (CEL matches(), Go's regexp: RE2 syntax) would refuse pattern at start-up, or None."""
+    if re2 is None:
+        raise AnsibleFilterError(
+            "zotops.zot.access_control: immutable_tags patterns are checked with RE2, the regular-expression "
+            "syntax zot runs them with; install the Python package '%s' on the controller "
+            "(pip install %s)" % (RE2_PACKAGE, RE2_PACKAGE))
+    bad = sorted(set(ch for ch in pattern if not " " <= ch <= "~"))
+    if bad:
+        # Tags are ASCII; this also keeps the pattern a plain CEL string literal.
+        return ("has %s; OCI tags are ASCII ([A-Za-z0-9_.-]), write the pattern in printable ASCII "
+                "(\\x{...} or \\p{...} for anything else)" % ", ".join(repr(ch) for ch in bad))
+    options = re2.Options()
+    options.log_errors = False
+    try:
+        re2.compile(pattern, options)
+    except re2.error as exc:
+        reason = exc.args[0] if exc.args else exc
+        if isinstance(reason, bytes):
+            reason = reason.decode("utf-8", "replace")
+        return "is not a valid RE2 regular expression, which zot's CEL matches() needs (%s)" % reason
+    if _has_any_byte_escape(pattern):
+        return "uses \\C, which C++ RE2 accepts but Go's regexp (zot's CEL matches()) does not"
+    return None
+
+
+def _has_any_byte_escape(pattern):
+    """True when pattern has \\C outside \\Q...\\E (Go rejects it; C++ RE2, and so google-re2, accepts it)."""
+    index = 0
+    quoted = False
+    while index < len(pattern) - 1:
+        pair = pattern[index:index + 2]
+        if quoted:
+            if pair == "\\E":
+                quoted = False
+                index += 2
+            else:
+                index += 1
+            continue
+        if pair == "\\Q":
+            quoted = True
+        elif pair == "\\C":
+            return True
+        index += 2 if pattern[index] == "\\" else 1
+    return False
 
 
 def _immutable(problems, path, value, actions):
@@ -307,14 +245,9 @@ def _immutable(problems, path, value, actions):
             problems.add(path, "is the string %r; write true or false without quotes, or a regular expression "
                          "for the tags that must not change" % value)
             return None
-        try:
-            re.compile(value)
-        except re.error as exc:
-            problems.add(path, "is not a valid regular expression (%s)" % exc)
-            return None
-        if NON_RE2.search(value):
-            problems.add(path, "uses look-around or back-references, which zot's CEL matches() (RE2) "
-                         "does not support")
+        problem = _re2_problem(value)
+        if problem:
+            problems.add(path, problem)
             return None
         pattern = value
     else:
@@ -472,9 +405,14 @@ def _validate(spec, name):
     return result
 
 
+def _cel_string(text):
+    """A CEL double-quoted string literal for printable ASCII text (the only text patterns may hold)."""
+    return '"%s"' % text.replace("\\", "\\\\").replace('"', '\\"')
+
+
 def _immutability_condition(pattern):
     return {
-        "expression": 'req.action != "update" || !req.tag.matches(%s)' % json.dumps(pattern),
+        "expression": 'req.action != "update" || !req.tag.matches(%s)' % _cel_string(pattern),
         "message": "tags matching %s are immutable: push a new tag instead" % pattern,
     }
 
@@ -495,25 +433,143 @@ def _principals(entry):
     return set(("user", u) for u in entry["users"]) | set(("group", g) for g in entry["groups"])
 
 
-def _check_immutability(problems, name, glob, default_policy, applied, tiers):
-    """An immutable tier is undone when the same people get update or delete another way on the glob."""
-    for tier_name in applied:
-        tier = tiers[tier_name]
-        if tier["immutable"] is None:
-            continue
+MUTATING = ("update", "delete")
+
+
+def _verbs(actions):
+    """'overwrite and delete' for the mutating actions in actions."""
+    return " and ".join({"update": "overwrite", "delete": "delete"}[a] for a in MUTATING if a in actions)
+
+
+def _members(tier, local_groups):
+    """{member: (description, principals)} for every member of tier zot can tell apart.
+
+    A named user gets the local groups listing them (zot adds those at every login); the members a
+    group gets from OpenID Connect or LDAP are only known to zot, so the group stands for them.
+    """
+    def principals(user):
+        return frozenset([("user", user)] + [("group", g) for g, users in local_groups.items() if user in users])
+
+    members = {}
+    for user in tier["users"]:
+        members[("user", user)] = ("user '%s'" % user, principals(user))
+    for group in tier["groups"]:
+        members[("group", group)] = ("members of group '%s'" % group, frozenset([("group", group)]))
+        for user in local_groups.get(group, []):
+            if ("user", user) not in members:
+                members[("user", user)] = ("user '%s' (a local member of group '%s')" % (user, group),
+                                           principals(user))
+    return members
+
+
+def _grants_update(tier, other):
+    """Whether tier other lets its members overwrite tags that tier's immutability protects."""
+    if "update" in other["actions"]:
+        return True
+    pattern = other["immutable"]
+    # A pattern tier grants update for the tags its own pattern leaves mutable.
+    return pattern not in (None, True) and pattern != tier["immutable"]
+
+
+def _check_immutability(problems, name, spec, compiled):
+    """Every member of an immutable tier, on every glob it applies to, must have no other way to
+    overwrite or delete tags: other tiers, local groups, admins, authenticated or anonymous."""
+    tiers = spec["tiers"]
+    admins = spec["admins"]
+    found = {}  # (tier, member description, source) -> (verbs, [globs])
+    for glob, (group, applied, settings) in sorted(compiled.items()):
+        for tier_name in applied:
+            tier = tiers[tier_name]
+            if tier["immutable"] is None:
+                continue
+            key = (tier_name, None)
+            anonymous = [a for a in MUTATING if a in group["anonymousPolicy"]]
+            if anonymous:
+                found.setdefault(key + ("anyone, tier members included, by not signing in (%s)"
+                                        % settings["anonymous"],), (anonymous, []))[1].append(glob)
+            authenticated = [a for a in MUTATING if a in group["defaultPolicy"]]
+            if authenticated:
+                found.setdefault(key + ("every signed-in user, tier members included (%s)"
+                                        % settings["authenticated"],), (authenticated, []))[1].append(glob)
+            for member, (described, principals) in sorted(_members(tier, spec["groups"]).items()):
+                for other_name in applied:
+                    other = tiers[other_name]
+                    if other_name == tier_name or not principals & _principals(other):
+                        continue
+                    verbs = [a for a in MUTATING if a in other["actions"] or (
+                        a == "update" and _grants_update(tier, other))]
+                    if verbs:
+                        found.setdefault((tier_name, described, "tier '%s'" % other_name),
+                                         (verbs, []))[1].append(glob)
+                if admins is not None and principals & _principals(admins):
+                    verbs = [a for a in MUTATING if a in admins["actions"]]
+                    if verbs:
+                        found.setdefault((tier_name, described, "%s.admins" % name), (verbs, []))[1].append(glob)
+    for (tier_name, described, source), (verbs, globs) in sorted(found.items(), key=lambda i: (
+            i[0][0], i[0][1] or "", i[0][2])):
+        where = "glob%s %s" % ("s" if len(globs) > 1 else "", ", ".join(json.dumps(g) for g in globs))
         path = "%s.immutable_tags" % _key_path(name + ".tiers", tier_name)
-        where = "on glob %s" % json.dumps(glob)
-        mutating = [a for a in ("update", "delete") if a in default_policy]
-        if mutating:
-            problems.add(path, "is undone %s, where every signed-in user gets %s (%s.authenticated or an "
-                         "override of it)" % (where, " and ".join(mutating), name))
-        for other_name in applied:
-            other = tiers[other_name]
-            mutating = [a for a in ("update", "delete") if a in other["actions"]]
-            shared = _principals(tier) & _principals(other)
-            if other_name != tier_name and mutating and shared:
-                problems.add(path, "is undone %s by tier '%s', which gives %s %s" % (
-                    where, other_name, ", ".join("%s '%s'" % p for p in sorted(shared)), " and ".join(mutating)))
+        if described is None:
+            problems.add(path, "is undone on %s: %s can %s tags there" % (where, source, _verbs(verbs)))
+        else:
+            problems.add(path, "is undone on %s: %s can %s tags there through %s" % (
+                where, described, _verbs(verbs), source))
+
+
+def _origins(name, spec):
+    """{glob: where the declaration names it}, for messages."""
+    origins = {ALL_GLOB: ["every repository (%s.anonymous, .authenticated and tiers without repositories)" % name]}
+    for glob in spec["repositories"]:
+        origins.setdefault(glob, []).append(_key_path(name + ".repositories", glob))
+    for tier_name, tier in sorted(spec["tiers"].items()):
+        for glob in tier["globs"]:
+            if glob != ALL_GLOB:
+                origins.setdefault(glob, []).append(_key_path(name + ".tiers", tier_name) + ".repositories")
+    return origins
+
+
+def _check_glob_pairs(problems, name, emitted, origins):
+    """Every two globs a repository can match must be nested, the inner one strictly longer.
+
+    zot uses only the longest matching glob (a random one of those equally long, per request), and the
+    flattening gives each glob what applies to every repository it matches. That is only exact when
+    a repository's longest matching glob lies inside all the others that match it.
+    """
+    def named(glob):
+        return "%s (%s)" % (json.dumps(glob), "; ".join(origins.get(glob, [])))
+
+    globs = sorted(emitted)
+    for index, first in enumerate(globs):
+        for second in globs[index + 1:]:
+            both = doublestar.common(first, second)
+            if both is None:
+                continue
+            only_first = doublestar.outside(first, second)
+            only_second = doublestar.outside(second, first)
+            tie = len(first) == len(second)
+            chooses = ("picks one of them at random on every request" if tie
+                       else "applies only the longer one, %s" % json.dumps(max(first, second, key=len)))
+            if only_first is None and only_second is None:
+                problems.add("%s: globs %s and %s" % (name, json.dumps(first), json.dumps(second)),
+                             "match exactly the same repositories (for example %s) and zot %s; keep one of "
+                             "%s and %s" % (json.dumps(both), chooses, named(first), named(second)))
+            elif only_first is None or only_second is None:
+                inner, outer = (first, second) if only_first is None else (second, first)
+                if len(inner) <= len(outer):
+                    problems.add("%s: glob %s" % (name, json.dumps(inner)),
+                                 "lies inside %s but is not longer, and zot applies only the longest matching "
+                                 "glob (%s), so for repositories such as %s it would never take effect; "
+                                 "write it more specifically (it comes from %s)"
+                                 % (json.dumps(outer), "a random one when equally long" if tie else
+                                    "by string length", json.dumps(both), "; ".join(origins.get(inner, []))))
+            else:
+                problems.add("%s: globs %s and %s" % (name, json.dumps(first), json.dumps(second)),
+                             "overlap without one containing the other: both match %s, only the first %s, only "
+                             "the second %s. zot %s to the repositories both match, so the other glob's "
+                             "policies would be lost there; make one glob contain the other, or make them "
+                             "disjoint (%s; %s)" % (
+                                 json.dumps(both), json.dumps(only_first), json.dumps(only_second), chooses,
+                                 named(first), named(second)))
 
 
 def _compile(spec, name):
@@ -525,15 +581,7 @@ def _compile(spec, name):
     for tier in tiers.values():
         emitted.update(tier["globs"])
 
-    # zot picks the longest matching glob: a glob inside another one but not longer than it never applies.
-    for outer in sorted(emitted):
-        for inner in sorted(emitted):
-            if outer != inner and covers(outer, inner) and len(inner) <= len(outer):
-                problems.add("%s: glob %s" % (name, json.dumps(inner)),
-                             "lies inside %s but is not longer, and zot applies only the longest matching "
-                             "glob, so it would never take effect; write it more specifically"
-                             % json.dumps(outer))
-
+    _check_glob_pairs(problems, name, emitted, _origins(name, spec))
     for glob, override in sorted(overrides.items()):
         for tier_name, tier in sorted(tiers.items()):
             if "tiers" in override and glob in tier["globs"] and tier_name not in override["tiers"]:
@@ -541,45 +589,48 @@ def _compile(spec, name):
                              "does not list tier '%s', whose repositories name this very glob" % tier_name)
     problems.raise_if_any(name)
 
-    repositories = {}
+    # From here on, globs that share a repository are nested and the inner one is longer, so the
+    # repositories zot resolves to a glob are matched exactly by the globs that contain it.
+    inside = {}
+
+    def contains(outer, inner):
+        if (outer, inner) not in inside:
+            inside[(outer, inner)] = outer == inner or covers(outer, inner)
+        return inside[(outer, inner)]
+
+    compiled = {}
     for glob in sorted(emitted):
-        # Scopes that decide what applies here: overrides covering this glob, most specific first.
-        scopes = sorted((o for o in overrides if covers(o, glob)), key=lambda o: (-len(o), o))
+        # Overrides containing this glob, innermost (longest) first.
+        scopes = sorted((o for o in overrides if contains(o, glob)), key=lambda o: (-len(o), o))
         group = {}
+        settings = {}
         for key, zot_key in (("anonymous", "anonymousPolicy"), ("authenticated", "defaultPolicy")):
-            setting = spec[key]
+            setting, settings[key] = spec[key], "%s.%s" % (name, key)
             for scope in scopes:
                 if key in overrides[scope]:
                     setting = overrides[scope][key]
+                    settings[key] = "%s.%s" % (_key_path(name + ".repositories", scope), key)
                     break
             group[zot_key] = list(setting)
         deciding = next((scope for scope in scopes if "tiers" in overrides[scope]), None)
         policies = []
         applied = []
         for tier_name, tier in sorted(tiers.items()):
-            own = [g for g in tier["globs"] if covers(g, glob)]
+            own = [g for g in tier["globs"] if contains(g, glob)]
             if deciding is None:
                 applies = bool(own)
             else:
                 applies = tier_name in overrides[deciding]["tiers"] or any(
-                    g != deciding and covers(deciding, g) for g in own)
+                    g != deciding and contains(deciding, g) for g in own)
             if applies:
                 applied.append(tier_name)
                 policies.extend(_tier_policies(tier))
         group["policies"] = policies
-        repositories[glob] = group
-        _check_immutability(problems, name, glob, group["defaultPolicy"], applied, tiers)
-    admins = spec["admins"]
-    for tier_name, tier in sorted(tiers.items()):
-        mutating = [a for a in ("update", "delete") if admins is not None and a in admins["actions"]]
-        shared = _principals(tier) & _principals(admins) if mutating else set()
-        if tier["immutable"] is not None and shared:
-            problems.add("%s.immutable_tags" % _key_path(name + ".tiers", tier_name),
-                         "is undone by %s.admins, which gives %s %s on every repository" % (
-                             name, ", ".join("%s '%s'" % p for p in sorted(shared)), " and ".join(mutating)))
+        compiled[glob] = (group, applied, settings)
+    _check_immutability(problems, name, spec, compiled)
     problems.raise_if_any(name)
 
-    access = {"repositories": repositories}
+    access = {"repositories": dict((glob, entry[0]) for glob, entry in compiled.items())}
     local_groups = dict((g, {"users": users}) for g, users in sorted(spec["groups"].items()) if users)
     if local_groups:
         access["groups"] = local_groups

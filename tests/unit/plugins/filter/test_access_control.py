@@ -236,9 +236,128 @@ def test_deterministic_and_order_independent():
     ("a/*", "a/**", False),
     ("a/*", "a/b/c", False),
     ("team-a/**", "*/secret", False),
+    # containment between two wildcard segments (issue 12)
+    ("team-*", "team-?", True),
+    ("team-?", "team-[ab]", True),
+    ("team-*", "team-[!a]", True),
+    ("team-?/**", "team-[ab]/**", True),
+    ("team-[ab]", "team-?", False),
+    ("team-{a,b}", "team-[ab]", True),
+    ("team-[ab]", "team-{a,b}", True),
+    ("team-[a-c]", "team-{a,c}", True),
+    ("team-[!a]", "team-b", True),
+    ("team-[!a]", "team-a", False),
+    ("*/**", "**", True),
+    ("**/secret", "team/*/secret", True),
+    # doublestar quirk: once the name is used up, 'team*/**' needs the '*' to have taken something
+    ("team*/**", "team", False),
+    ("team*/**", "teamx/y", True),
 ])
 def test_covers(outer, inner, expected):
     assert covers(outer, inner) is expected
+
+
+# The example the issue reports: a narrower glob must carry the wider glob's override.
+NARROW_TIER = {
+    "anonymous": ["read"],
+    "tiers": {"team": {"users": ["alice"], "actions": ALL, "repositories": ["team-[ab]/**"]}},
+    "repositories": {"team-?/**": {"anonymous": []}},
+}
+
+
+def test_narrower_tier_glob_inherits_the_wider_override():
+    out = access_control(NARROW_TIER)["repositories"]
+    # team-a/app resolves to team-[ab]/** (the longest): no anonymous read there either
+    assert out["team-[ab]/**"] == {"anonymousPolicy": [], "defaultPolicy": [],
+                                   "policies": [{"users": ["alice"], "groups": [], "actions": ALL}]}
+    assert out["team-?/**"] == {"anonymousPolicy": [], "defaultPolicy": [], "policies": []}
+
+
+def test_wider_tier_applies_inside_narrower_wildcard_override():
+    """team-[ab] lies inside team-*: the tier of team-*/** must reach team-[ab]/** (else its members get 403)."""
+    spec = {"tiers": {"team": {"users": ["alice"], "actions": ["read", "create"], "repositories": ["team-*/**"]}},
+            "repositories": {"team-[ab]/**": {"anonymous": ["read"]}}}
+    out = access_control(spec)["repositories"]
+    assert out["team-[ab]/**"]["policies"] == [{"users": ["alice"], "groups": [], "actions": ["read", "create"]}]
+    assert out["team-[ab]/**"]["anonymousPolicy"] == ["read"]
+
+
+def test_equally_long_nested_globs_are_rejected():
+    spec = {"tiers": {"team": {"users": ["alice"], "actions": ["read"], "repositories": ["team-*/**"]}},
+            "repositories": {"team-?/**": {"anonymous": []}}}
+    rejects(spec, 'zot_access: glob "team-?/**": lies inside "team-*/**" but is not longer',
+            "a random one when equally long")
+
+
+def test_negated_class_inside_star():
+    spec = {"repositories": {"team-*/**": {"anonymous": []}, "team-[!a]/**": {"authenticated": ["read"]}},
+            "anonymous": ["read"]}
+    out = access_control(spec)["repositories"]
+    assert out["team-[!a]/**"] == {"anonymousPolicy": [], "defaultPolicy": ["read"], "policies": []}
+
+
+def test_partial_overlap_is_rejected_naming_both_globs_and_a_repository():
+    spec = {"repositories": {"team-a/**": {"anonymous": []}, "*/secret": {"authenticated": ["read"]}}}
+    rejects(spec, 'zot_access: globs "*/secret" and "team-a/**": overlap without one containing the other: '
+                  'both match "team-a/secret"')
+
+
+def test_equally_long_overlapping_globs_are_rejected():
+    """zot would pick one at random per request."""
+    spec = {"repositories": {"team-a*/**": {"anonymous": []}, "team-*b/**": {"authenticated": ["read"]}}}
+    rejects(spec, 'zot_access: globs "team-*b/**" and "team-a*/**": overlap', "picks one of them at random")
+
+
+def test_same_repositories_under_two_spellings_are_rejected():
+    spec = {"repositories": {"team-{a,b}/**": {"anonymous": []}, "team-[ab]/**": {"anonymous": []}}}
+    rejects(spec, 'globs "team-[ab]/**" and "team-{a,b}/**": match exactly the same repositories')
+
+
+def test_disjoint_wildcard_globs_are_fine():
+    spec = {"repositories": {"team-[ab]/**": {"anonymous": []}, "team-[cd]/**": {"anonymous": []}}}
+    assert sorted(access_control(spec)["repositories"]) == ["**", "team-[ab]/**", "team-[cd]/**"]
+
+
+@pytest.mark.parametrize("glob, fragment", [
+    ("a[!b]c/**", "matches the '/' of repository names such as 'a/c'"),
+    ("x{*,a}*/**", "puts '*' next to '*' through {...}"),
+    ("{a,b}!", "has '!' outside [...]"),
+    ("a,b/**", "has ',' outside {...}"),
+    ("a[]/**", "empty character class"),
+    ("team-/**", "matches no repository name"),
+])
+def test_globs_zot_would_read_differently_are_rejected(glob, fragment):
+    rejects({"repositories": {glob: {"anonymous": []}}}, "zot_access.repositories[%s]" % json.dumps(glob), fragment)
+
+
+@pytest.mark.parametrize("pattern, reason", [
+    (r"^latest\Z", "invalid escape sequence"),
+    (r"^v[0-9]++$", "bad repetition operator"),
+    (r"(?>v)1", "invalid perl operator"),
+    (r"(?P=name)", "invalid"),
+    (r"\1", "invalid escape sequence"),
+    (r"\C", "uses \\C"),
+    ("^v\u00e9$", "printable ASCII"),
+])
+def test_patterns_zot_cannot_compile_are_rejected(pattern, reason):
+    spec = {"tiers": {"ci": {"users": ["ci"], "actions": ["read", "create"], "immutable_tags": pattern}}}
+    rejects(spec, "zot_access.tiers.ci.immutable_tags: ", reason)
+
+
+@pytest.mark.parametrize("pattern", [r"\p{Lu}", r"^(?i)v[0-9]+$", r"^\Qv1.0\E$", r"^[[:digit:]]+$", r"^\Q\C\E$"])
+def test_valid_re2_patterns_are_accepted(pattern):
+    spec = {"tiers": {"ci": {"users": ["ci"], "actions": ["read", "create"], "immutable_tags": pattern}}}
+    condition = access_control(spec)["repositories"]["**"]["policies"][1]["conditions"][0]
+    assert json.loads(re.search(r"matches\((.*)\)$", condition["expression"]).group(1)) == pattern
+
+
+def test_missing_re2_names_the_package(monkeypatch):
+    from ansible_collections.zotops.zot.plugins.filter import access_control as module
+    monkeypatch.setattr(module, "re2", None)
+    rejects({"tiers": {"ci": {"users": ["ci"], "actions": ["read", "create"], "immutable_tags": "^v"}}},
+            "install the Python package 'google-re2'")
+    # declarations without a pattern do not need it
+    assert access_control(SEED) == SEED_OUTPUT
 
 
 # ---------------------------------------------------------------- rejections
@@ -422,8 +541,8 @@ def test_upper_case_group_from_idp_is_fine():
     (True, ["read", "create", "update"], "conflicts with action(s) update"),
     (True, ["read", "create", "delete"], "conflicts with action(s) delete"),
     (RELEASE, ["read"], "a tag pattern needs 'create'"),
-    ("(unclosed", ["read", "create"], "is not a valid regular expression"),
-    ("^(?!v).*", ["read", "create"], "look-around or back-references"),
+    ("(unclosed", ["read", "create"], "is not a valid RE2 regular expression"),
+    ("^(?!v).*", ["read", "create"], "is not a valid RE2 regular expression"),
     ("", ["read", "create"], "must be true, false or a non-empty regular expression"),
     ("true", ["read", "create"], "is the string 'true'; write true or false without quotes"),
 ])
@@ -434,8 +553,9 @@ def test_immutable_tags_problems(immutable, actions, fragment):
 
 def test_immutability_undone_by_authenticated_update():
     spec = with_changes(repositories={"scratch/**": {"authenticated": ["read", "create", "update"]}})
-    rejects(spec, "zot_access.tiers.ci.immutable_tags: is undone on glob \"scratch/**\", where every signed-in "
-                  "user gets update")
+    rejects(spec, "zot_access.tiers.ci.immutable_tags: is undone on glob \"scratch/**\": every signed-in user, "
+                  "tier members included (zot_access.repositories[\"scratch/**\"].authenticated) can overwrite "
+                  "tags there")
 
 
 def test_immutability_undone_by_another_tier():
@@ -443,14 +563,71 @@ def test_immutability_undone_by_another_tier():
         "ci": {"groups": ["artifact-workloads"], "actions": ["read", "create"], "immutable_tags": True},
         "ops": {"groups": ["artifact-workloads"], "actions": ALL, "repositories": ["ops/**"]},
     })
-    rejects(spec, "zot_access.tiers.ci.immutable_tags: is undone on glob \"ops/**\" by tier 'ops', which gives "
-                  "group 'artifact-workloads' update and delete")
+    rejects(spec, "zot_access.tiers.ci.immutable_tags: is undone on glob \"ops/**\": members of group "
+                  "'artifact-workloads' can overwrite and delete tags there through tier 'ops'")
 
 
 def test_immutability_undone_by_admins():
     spec = with_changes(admins={"groups": ["admins", "artifact-workloads"]})
-    rejects(spec, "zot_access.tiers.ci.immutable_tags: is undone by zot_access.admins, which gives group "
-                  "'artifact-workloads' update and delete on every repository")
+    rejects(spec, "zot_access.tiers.ci.immutable_tags: is undone on glob \"**\": members of group "
+                  "'artifact-workloads' can overwrite and delete tags there through zot_access.admins")
+
+
+# A user is a member of an immutable tier through a local group, and gets update elsewhere under
+# another name: by user name in another tier, through another local group, through admins.
+MEMBER_BY_GROUP = {
+    "groups": {"ci-bots": {"users": ["bob"]}, "ops": {"users": ["bob"]}, "root": {"users": ["bob"]}},
+    "tiers": {"ci": {"groups": ["ci-bots"], "actions": ["read", "create"], "immutable_tags": True}},
+}
+
+
+@pytest.mark.parametrize("changes, source", [
+    ({"tiers": {"hotfix": {"users": ["bob"], "actions": ["read", "create", "update"]}}}, "through tier 'hotfix'"),
+    ({"tiers": {"opsy": {"groups": ["ops"], "actions": ["read", "create", "delete"]}}}, "through tier 'opsy'"),
+    ({"admins": {"groups": ["root"]}}, "through zot_access.admins"),
+])
+def test_immutability_undone_for_a_local_group_member(changes, source):
+    spec = copy.deepcopy(MEMBER_BY_GROUP)
+    for key, value in changes.items():
+        if key == "tiers":
+            spec["tiers"].update(value)
+        else:
+            spec[key] = value
+    rejects(spec, "zot_access.tiers.ci.immutable_tags: is undone on glob \"**\": user 'bob' (a local member of "
+                  "group 'ci-bots') can ", source)
+
+
+def test_immutability_undone_by_anonymous_delete_on_a_covered_glob():
+    """Tier members can always send requests without signing in."""
+    spec = with_changes(repositories={"tmp/**": {"anonymous": ["read", "delete"]}})
+    rejects(spec, "zot_access.tiers.ci.immutable_tags: is undone on glob \"tmp/**\": anyone, tier members "
+                  "included, by not signing in (zot_access.repositories[\"tmp/**\"].anonymous) can delete tags")
+
+
+def test_immutability_only_where_the_tier_applies():
+    """Another tier may give the same people update where the immutable tier does not apply."""
+    spec = {
+        "tiers": {
+            "ci": {"users": ["bob"], "actions": ["read", "create"], "immutable_tags": True,
+                   "repositories": ["release/**"]},
+            "dev": {"users": ["bob"], "actions": ALL, "repositories": ["dev/**"]},
+        },
+        "repositories": {"dev/**": {"anonymous": ["read", "create", "update"]}},
+    }
+    out = access_control(spec)["repositories"]
+    assert [p["users"] for p in out["dev/**"]["policies"]] == [["bob"]]
+    assert out["release/**"]["policies"] == [{"users": ["bob"], "groups": [], "actions": ["read", "create"]}]
+
+
+def test_pattern_tiers_with_different_patterns_undo_each_other():
+    spec = {"tiers": {
+        "a": {"users": ["bob"], "actions": ["read", "create"], "immutable_tags": "^v"},
+        "b": {"users": ["bob"], "actions": ["read", "create"], "immutable_tags": "^release-"},
+    }}
+    message = rejects(spec, "zot_access.tiers.a.immutable_tags: is undone on glob \"**\": user 'bob' can overwrite "
+                            "tags there through tier 'b'")
+    assert "zot_access.tiers.b.immutable_tags: is undone on glob \"**\": user 'bob' can overwrite tags there " \
+           "through tier 'a'" in message
 
 
 def test_immutable_false_is_plain():
