@@ -39,7 +39,15 @@ options:
       - Seconds to wait for each API request.
     type: int
     default: 30
+requirements:
+  - authentik 2025.2 to 2026.8 (every release of the 2025.x and 2026.x series from 2025.2 on). The modules send
+    only fields all of these releases accept and do not rely on fields some of them leave out of their answers.
 notes:
+  - Everything authentik would refuse that can be checked without writing (names and slugs of referenced objects,
+    regular expressions, durations, expressions, URLs) is checked before the first write. If authentik still
+    refuses a later write, objects the same task created are deleted again (or named in the error), and
+    C(changed) reports only what stayed written.
+  - Errors name the HTTP status, the request method and path and authentik's own error detail.
   - The module is part of the C(zotops.zot.authentik) action group, so the connection options can be set
     once for a play through C(module_defaults) of C(group/zotops.zot.authentik).
   - Objects are found by their natural key (name, slug, username), never by ids the user has to look up.

@@ -6,12 +6,17 @@
 """A small client for authentik's API v3, shared by the zotops.zot.authentik_* modules.
 
 It only uses ansible.module_utils (no requests), so it runs on any managed node's Python (3.8+).
+
+Supported authentik releases: 2025.2 through 2026.8 (SUPPORTED_RELEASES). Only fields every one of them has are
+sent, and answers are read so that fields some of them lack are not needed (an application's ``pbm_uuid``, for
+one, is only in 2026.8 and later; its ``pk`` is the same value in every release).
 """
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import re
 import socket
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
@@ -24,6 +29,8 @@ API_PREFIX = '/api/v3'
 PAGE_SIZE = 100
 MAX_PAGES = 1000
 HIDDEN = '********'
+SUPPORTED_RELEASES = '2025.2 to 2026.8'
+TIMEDELTA_KEYS = ('weeks', 'days', 'hours', 'minutes', 'seconds', 'milliseconds', 'microseconds')
 
 
 def authentik_argument_spec():
@@ -83,6 +90,10 @@ class AuthentikClient(object):
         self.timeout = timeout
         # Every request made, as (method, path): modules can report it, tests can assert on it.
         self.requests = []
+        # Writes authentik accepted, so a failed run reports changed only for what really was written.
+        self.written = []
+        # What this run created, as (label, DELETE path): removed again when a later write is refused.
+        self.created = []
 
     @classmethod
     def from_module(cls, module):
@@ -132,6 +143,8 @@ class AuthentikClient(object):
                                  % (self.url, what, self._safe(to_native(e.reason))))
         except (socket.timeout, OSError) as e:
             raise AuthentikError('cannot reach authentik at %s (%s): %s' % (self.url, what, self._safe(to_native(e))))
+        if method != 'GET':
+            self.written.append((method, target))
         if not raw or not expect_json:
             return None
         try:
@@ -141,20 +154,27 @@ class AuthentikClient(object):
                                  'server?)' % (what, self.url))
 
     def _http_error(self, what, status, raw):
+        text = to_text(raw, errors='surrogate_or_replace').strip()
         try:
-            body = json.loads(to_text(raw))
+            body = json.loads(text)
             detail = _format_errors(body)
         except ValueError:
+            # Not authentik's API (a proxy's or the web interface's page): say what it was, never paste it.
             body = None
-            detail = to_text(raw)[:300].strip()
+            if text.startswith('<'):
+                detail = 'an HTML page instead of a JSON answer'
+            elif text:
+                detail = 'a non-JSON answer starting %r' % text.splitlines()[0][:60]
+            else:
+                detail = ''
         detail = self._safe(detail)
         if status in (401, 403) and (not isinstance(body, dict) or set(body) <= set(['detail'])):
             msg = ('authentik refused the API token (HTTP %d on %s: %s): check authentik_token (or '
                    'AUTHENTIK_TOKEN), that it has not expired, and that its user may manage this object'
                    % (status, what, detail or 'no detail'))
         elif status == 404:
-            msg = 'authentik answered 404 to %s: %s (is authentik_url %s right?)' % (what, detail or 'not found',
-                                                                                     self.url)
+            msg = 'authentik answered HTTP 404 to %s: %s (is authentik_url %s the URL authentik is served at?)' % (
+                what, detail or 'not found', self.url)
         else:
             msg = 'authentik rejected %s (HTTP %d): %s' % (what, status, detail or 'no detail')
         return AuthentikError(msg, status=status, body=body)
@@ -173,6 +193,29 @@ class AuthentikClient(object):
 
     def post(self, path, body):
         return self.request('POST', path, body=body)
+
+    def create(self, path, body, label, key='pk'):
+        """POST a new object and remember it, so a refused later write of the same run can remove it again."""
+        obj = self.post(path, body)
+        self.created.append((label, '%s%s/' % (path, quote(str((obj or {}).get(key)), safe=''))))
+        return obj
+
+    def undo(self):
+        """Delete what this run created, newest first. Returns (removed labels, labels left with the reason)."""
+        removed, left = [], []
+        while self.created:
+            label, path = self.created.pop()
+            try:
+                self.delete(path)
+            except AuthentikError as e:
+                left.append('%s (%s)' % (label, e.message))
+                continue
+            removed.append(label)
+            # created and deleted again: neither write changed anything
+            for entry in (('POST', API_PREFIX + path.rsplit('/', 2)[0] + '/'), ('DELETE', API_PREFIX + path)):
+                if entry in self.written:
+                    self.written.remove(entry)
+        return removed, left
 
     def patch(self, path, body):
         return self.request('PATCH', path, body=body)
@@ -242,6 +285,68 @@ class AuthentikClient(object):
 
     def user(self, username):
         return self.find_one('/core/users/', 'username', username, 'user')
+
+
+def fail(module, client, error, result):
+    """Fail the module after ``error``: undo what the run created, report changed only for what stays written,
+    and name whatever could not be removed again."""
+    msg = error.message
+    if client is not None:
+        removed, left = client.undo()
+        if removed:
+            msg += '; removed again what this run had created: %s' % ', '.join(removed)
+        if left:
+            msg += '; this run created %s, which could not be removed again' % ', '.join(left)
+        result['changed'] = bool(client.written)
+    if not result.get('changed'):
+        result.pop('diff', None)
+    module.fail_json(msg=msg, **result)
+
+
+def check_regex_uris(option, uris):
+    """authentik refuses a regex redirect URI that Python's re cannot compile (authentik is Python too)."""
+    for uri in uris or []:
+        try:
+            re.compile(uri)
+        except re.error as e:
+            raise AuthentikError('%s: %r is not a valid regular expression (%s); authentik refuses it with '
+                                 'redirect_uri_matching: regex' % (option, uri, e))
+
+
+def check_timedelta(option, value):
+    """authentik's duration format, "hours=1;minutes=30" (keys: weeks, days, ..., microseconds)."""
+    if value is None:
+        return
+    try:
+        for part in value.split(';'):
+            key, number = part.split('=')
+            if key.strip().lower() not in TIMEDELTA_KEYS:
+                raise ValueError(key)
+            float(number.strip())
+    except ValueError:
+        raise AuthentikError('%s: %r is not an authentik duration; use key=value pairs separated by ";" with '
+                             'keys %s, for example hours=1;minutes=30' % (option, value, ', '.join(TIMEDELTA_KEYS)))
+
+
+def check_expression(option, expression):
+    """authentik compiles a mapping's expression as the body of a function and refuses what does not compile."""
+    body = '\n'.join('    ' + line for line in (expression or '').splitlines()) or '    pass'
+    try:
+        compile('def handler():\n' + body, option, 'exec')
+    except (SyntaxError, ValueError) as e:
+        raise AuthentikError('%s: not a valid authentik (Python) expression: %s' % (option, e))
+
+
+def check_url(option, value):
+    """authentik validates URL fields with Django's URL validator: a scheme, then "://"."""
+    if value and not re.match(r'^[a-z][a-z0-9.+-]*://\S+$', value, re.I):
+        raise AuthentikError('%s: %r is not a URL authentik accepts (it needs a scheme, like https://)'
+                             % (option, value))
+
+
+def check_length(option, value, maximum=255):
+    if value is not None and len(value) > maximum:
+        raise AuthentikError('%s: at most %d characters, got %d' % (option, maximum, len(value)))
 
 
 def missing_reference(module, message):

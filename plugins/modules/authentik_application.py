@@ -103,7 +103,7 @@ import re
 from ansible.module_utils.six.moves.urllib.parse import quote
 
 from ansible_collections.zotops.zot.plugins.module_utils.authentik import (
-    AuthentikClient, AuthentikError, changed_fields, missing_reference, new_module,
+    AuthentikClient, AuthentikError, changed_fields, check_url, fail, missing_reference, new_module,
 )
 
 PATH = '/core/applications/'
@@ -138,6 +138,7 @@ def main():
     if not re.match(r'^[-a-zA-Z0-9_]+$', p['slug']):
         module.fail_json(msg='slug: %r is not a valid authentik slug (only letters, digits, - and _)' % p['slug'],
                          **result)
+    client = None
     try:
         client = AuthentikClient.from_module(module)
         existing = client.application(p['slug'])
@@ -153,6 +154,7 @@ def main():
                     client.delete(item)
             module.exit_json(**result)
 
+        check_url('launch_url', p['launch_url'])
         want = {}
         provider = None
         if p['provider'] is not None:
@@ -161,6 +163,12 @@ def main():
                 missing_reference(module, 'provider: no authentik OAuth2/OpenID provider is named %r (create it first '
                                           'with zotops.zot.authentik_oauth2_provider)' % p['provider'])
                 provider = dict(pk='(%s)' % p['provider'], name=p['provider'])
+            other = provider.get('assigned_application_slug')
+            if other and other != p['slug']:
+                # authentik links a provider to one application only
+                raise AuthentikError('provider: %r is already the provider of application %r; an authentik '
+                                     'provider serves one application (make another provider for %r)'
+                                     % (p['provider'], other, p['slug']))
             want['provider'] = provider['pk']
         for option, api in FIELDS:
             if p[option] is not None:
@@ -201,7 +209,7 @@ def main():
         result.update(application=obj, pk=obj.get('pk'), slug=obj.get('slug', p['slug']))
         module.exit_json(**result)
     except AuthentikError as e:
-        module.fail_json(msg=e.message, **result)
+        fail(module, client, e, result)
 
 
 if __name__ == '__main__':

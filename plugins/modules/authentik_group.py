@@ -82,7 +82,7 @@ members:
 '''
 
 from ansible_collections.zotops.zot.plugins.module_utils.authentik import (
-    AuthentikClient, AuthentikError, missing_reference, new_module, same,
+    AuthentikClient, AuthentikError, fail, missing_reference, new_module, same,
 )
 
 PATH = '/core/groups/'
@@ -99,6 +99,7 @@ def main():
     ))
     p = module.params
     result = dict(changed=False, group={})
+    client = None
     try:
         client = AuthentikClient.from_module(module)
         existing = client.group(p['name'])
@@ -174,7 +175,7 @@ def main():
                       members=sorted(names.get(pk, '#%s' % pk) for pk in obj.get('users') or []))
         module.exit_json(**result)
     except AuthentikError as e:
-        module.fail_json(msg=e.message, **result)
+        fail(module, client, e, result)
 
 
 if __name__ == '__main__':

@@ -58,6 +58,8 @@ options:
   redirect_uri_matching:
     description:
       - V(strict) matches each redirect URI exactly, V(regex) treats each entry as a regular expression.
+      - With V(regex), every entry must compile as a Python regular expression (authentik refuses it otherwise);
+        the module checks this before it writes anything.
     type: str
     choices: [strict, regex]
     default: strict
@@ -95,7 +97,9 @@ options:
       - "When no mapping has that scope name, one named C(zotops.zot: groups claim) is made (after every other check
         passed); deleting the provider with O(state=absent) deletes that mapping again when no other provider
         uses it. Use M(zotops.zot.authentik_scope_mapping) to make your own instead."
-      - authentik's managed C(profile) mapping also returns a C(groups) claim.
+      - authentik's managed C(profile) mapping also returns a C(groups) claim, and authentik merges the claims of
+        all requested scopes, so a client asking for both C(profile) and C(groups) gets each group listed twice.
+        zot only checks whether a group is in the list, so this is harmless for it.
     type: bool
     default: false
   sub_mode:
@@ -111,6 +115,8 @@ options:
   access_token_validity:
     description:
       - How long access tokens are valid, in authentik's format (C(hours=1;minutes=30)). When not set, left as it is.
+      - Checked before anything is written; keys are C(weeks), C(days), C(hours), C(minutes), C(seconds),
+        C(milliseconds) and C(microseconds).
     type: str
   return_secret:
     description:
@@ -186,7 +192,8 @@ application_slug:
 
 from ansible_collections.zotops.zot.plugins.module_utils.secret_results import return_secret
 from ansible_collections.zotops.zot.plugins.module_utils.authentik import (
-    HIDDEN, AuthentikClient, AuthentikError, changed_fields, new_module, sorted_list,
+    HIDDEN, AuthentikClient, AuthentikError, changed_fields, check_length, check_regex_uris, check_timedelta,
+    fail, new_module, sorted_list,
 )
 
 PATH = '/providers/oauth2/'
@@ -309,9 +316,14 @@ class Provider(object):
                 return m.get('scope_name') or m.get('name')
         return pk
 
-    # desired state in API form; all look-ups happen here, before any write
+    # desired state in API form; all look-ups and every check authentik would make happen here, before any write
     def desired(self):
         p = self.p
+        if p['redirect_uri_matching'] == 'regex':
+            check_regex_uris('redirect_uris', p['redirect_uris'])
+        check_timedelta('access_token_validity', p['access_token_validity'])
+        check_length('client_id', p['client_id'])
+        check_length('client_secret', p['client_secret'])
         want = {
             'name': p['name'],
             'client_type': p['client_type'],
@@ -392,6 +404,7 @@ def main():
     ))
     p = module.params
     result = dict(changed=False, provider={})
+    client = None
     try:
         client = AuthentikClient.from_module(module)
         helper = Provider(module, client)
@@ -419,7 +432,8 @@ def main():
 
         def make_groups_mapping():
             if helper.create_groups_mapping and not module.check_mode:
-                made = client.post(MAPPINGS, dict(GROUPS_MAPPING))
+                # remembered, so a refused provider write removes it again
+                made = client.create(MAPPINGS, dict(GROUPS_MAPPING), 'scope mapping %r' % GROUPS_MAPPING['name'])
                 want['property_mappings'] = sorted(made['pk'] if pk == GROUPS_PLACEHOLDER else pk
                                                    for pk in want['property_mappings'])
         if existing is None:
@@ -465,7 +479,7 @@ def main():
                           warn_how='set no_log: true, or return_secret: false here and read it in a no_log task')
         module.exit_json(**result)
     except AuthentikError as e:
-        module.fail_json(msg=e.message, **result)
+        fail(module, client, e, result)
 
 
 if __name__ == '__main__':

@@ -86,7 +86,7 @@ pk:
 from ansible.module_utils.six.moves.urllib.parse import quote
 
 from ansible_collections.zotops.zot.plugins.module_utils.authentik import (
-    AuthentikClient, AuthentikError, changed_fields, missing_reference, new_module,
+    AuthentikClient, AuthentikError, changed_fields, fail, missing_reference, new_module,
 )
 
 PATH = '/policies/bindings/'
@@ -106,6 +106,7 @@ def main():
     ))
     p = module.params
     result = dict(changed=False, binding={})
+    client = None
     try:
         client = AuthentikClient.from_module(module)
         application = client.application(p['application'])
@@ -118,10 +119,13 @@ def main():
             missing_reference(module, 'group: no authentik group is named %r (create it first with '
                                       'zotops.zot.authentik_group)' % p['group'])
             group = dict(pk='(%s)' % p['group'], placeholder=True)
+        # An application's pk is its policy-binding target (pbm_uuid) in every release; only 2026.8 and later
+        # also return it as pbm_uuid.
+        target = application.get('pbm_uuid') or application.get('pk') if application else None
         existing = None
         if application and group and not application.get('placeholder'):
-            found = [b for b in client.list(PATH, target=application['pbm_uuid'])
-                     if b.get('group') == group['pk'] and b.get('target') == application['pbm_uuid']]
+            found = [b for b in client.list(PATH, target=target)
+                     if b.get('group') == group['pk'] and b.get('target') == target]
             if len(found) > 1:
                 raise AuthentikError('application %r has %d bindings of group %r: remove the extra ones in authentik'
                                      % (p['application'], len(found), p['group']))
@@ -138,7 +142,7 @@ def main():
 
         want = dict((k, p[OPTION[k]]) for k in OPTIONAL if p[OPTION[k]] is not None)
         if existing is None:
-            want = dict(want, target=application['pbm_uuid'], group=group['pk'])
+            want = dict(want, target=target, group=group['pk'])
             want.setdefault('order', 0)
             result['changed'] = True
             after = dict(label)
@@ -163,7 +167,7 @@ def main():
         result.update(binding=obj, pk=obj.get('pk'))
         module.exit_json(**result)
     except AuthentikError as e:
-        module.fail_json(msg=e.message, **result)
+        fail(module, client, e, result)
 
 
 if __name__ == '__main__':

@@ -69,7 +69,7 @@ pk:
 '''
 
 from ansible_collections.zotops.zot.plugins.module_utils.authentik import (
-    AuthentikClient, AuthentikError, changed_fields, new_module,
+    AuthentikClient, AuthentikError, changed_fields, check_expression, fail, new_module,
 )
 
 PATH = '/propertymappings/provider/scope/'
@@ -86,6 +86,7 @@ def main():
     ))
     p = module.params
     result = dict(changed=False, mapping={})
+    client = None
     try:
         client = AuthentikClient.from_module(module)
         existing = client.find_one(PATH, 'name', p['name'], 'scope mapping')
@@ -103,6 +104,7 @@ def main():
             module.exit_json(**result)
 
         want = dict(name=p['name'], scope_name=p['scope_name'], expression=p['expression'])
+        check_expression('expression', p['expression'])
         if p['description'] is not None:
             want['description'] = p['description']
         if existing is None:
@@ -124,7 +126,7 @@ def main():
         result.update(mapping=obj, pk=obj.get('pk'))
         module.exit_json(**result)
     except AuthentikError as e:
-        module.fail_json(msg=e.message, **result)
+        fail(module, client, e, result)
 
 
 if __name__ == '__main__':

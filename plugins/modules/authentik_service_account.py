@@ -104,7 +104,7 @@ groups:
 '''
 
 from ansible_collections.zotops.zot.plugins.module_utils.authentik import (
-    AuthentikClient, AuthentikError, missing_reference, new_module, same,
+    AuthentikClient, AuthentikError, fail, missing_reference, new_module, same,
 )
 
 PATH = '/core/users/'
@@ -125,7 +125,12 @@ def main():
     ))
     p = module.params
     result = dict(changed=False, user={}, username=p['username'])
+    client = None
     try:
+        path = p['path']
+        if path.startswith('/') or path.endswith('/') or '' in path.split('/'):
+            raise AuthentikError('path: %r is not an authentik user path (segments separated by single "/", none '
+                                 'at the start or end, for example goauthentik.io/service-accounts)' % path)
         client = AuthentikClient.from_module(module)
         existing = client.user(p['username'])
         if existing is not None and existing.get('type') not in SERVICE_TYPES:
@@ -193,7 +198,8 @@ def main():
             result['diff'] = dict(before={}, after=after)
             obj = dict(want, pk=None)
             if not module.check_mode:
-                obj = client.post(PATH, want)
+                # remembered, so a refused password leaves no account without one behind
+                obj = client.create(PATH, want, 'service account %r' % p['username'])
         else:
             changes = dict((k, v) for k, v in want.items() if not same(existing.get(k), v))
             obj = existing
@@ -215,7 +221,7 @@ def main():
                       groups=sorted(names.get(pk, pk) for pk in obj.get('groups') or []))
         module.exit_json(**result)
     except AuthentikError as e:
-        module.fail_json(msg=e.message, **result)
+        fail(module, client, e, result)
 
 
 if __name__ == '__main__':
