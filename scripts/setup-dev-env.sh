@@ -110,8 +110,15 @@ keycloak_dist() {
   chmod +x "$keycloak_home"/bin/*.sh
 }
 
+authentik_client_oldest() {
+  # The authentik contract tests also run against the oldest supported authentik release; its generated
+  # API models are installed renamed next to the venv (tests/integration/authentik/releases.py).
+  ZOTOPS_CACHE=$cache "$venv/bin/python" "$repo/tests/integration/authentik/releases.py"
+}
+
 step "debian packages" debian_packages
 step "python virtualenv" python_venv
+step "authentik-client oldest" authentik_client_oldest
 step "zot $ZOT_VERSION" zot_binary
 step "java runtime" java_runtime
 step "keycloak $KEYCLOAK_VERSION" keycloak_dist

@@ -1,12 +1,16 @@
 """A stateful stand-in for authentik's API v3, for contract tests.
 
-Every request body is validated against authentik's official generated models (PyPI ``authentik-client``,
-pinned in tests/requirements.txt): missing required fields, wrong types and bad enum values give a 400 with
+It behaves like one authentik release (``AuthentikDouble(release=...)``, see releases.py: the oldest and the
+newest the modules support). Every request body is validated against that release's official generated models
+(PyPI ``authentik-client``): missing required fields, wrong types and bad enum values give a 400 with
 authentik-style (Django REST framework) field errors. Unknown fields are rejected too: the real server would
 silently drop them, which would hide a module bug behind a "changed" that never converges.
 
 Every response object is checked against the matching response model before it is sent, so the double cannot
-drift from the shapes a real authentik returns. List endpoints filter and paginate like authentik
+drift from the shapes a real authentik returns: an answer carries exactly the fields that release's model has
+(an older release lacks e.g. an application's ``pbm_uuid``), and fields only an older release has are filled in.
+Server-side rules beyond the schema that the modules must check first (regex redirect URIs, expressions,
+durations, launch URLs) are enforced like authentik's serializers do. List endpoints filter and paginate like authentik
 (``?page=&page_size=``, answer ``{"pagination": {...}, "results": [...], "autocomplete": {}}``).
 """
 import copy
@@ -20,12 +24,21 @@ from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-import authentik_client
-from authentik_client import models as M
+import re
+from datetime import timedelta
+
 from pydantic import BaseModel, ValidationError
 
-CLIENT_VERSION = authentik_client.__version__
+from integration.authentik import releases
+
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+
+
+NOT_FOUND_PAGE = ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"UTF-8\">\n"
+                  "<title>Not found - authentik</title>\n<link rel=\"stylesheet\" type=\"text/css\" "
+                  "href=\"/static/dist/authentik.css\">\n</head>\n<body>\n<div class=\"pf-c-page\">"
+                  "<h1>Not found</h1><p>The requested URL was not found on this server.</p></div>\n"
+                  "</body>\n</html>\n")
 
 
 class ApiError(Exception):
@@ -47,13 +60,13 @@ def _nested_model(annotation):
     return None
 
 
-def _unknown_fields(model, body, errors, prefix=""):
+def _unknown_fields(model, body, errors, prefix="", version=""):
     fields = model.model_fields
     names = set(fields) | {f.alias for f in fields.values() if f.alias}
     for key, value in body.items():
         if key not in names:
             errors.setdefault(prefix + key, []).append(
-                f"Unknown field: {model.__name__} (authentik-client {CLIENT_VERSION}) has no field {key!r}.")
+                f"Unknown field: {model.__name__} (authentik-client {version}) has no field {key!r}.")
             continue
         nested = _nested_model(fields[key].annotation)
         if nested is None:
@@ -62,7 +75,7 @@ def _unknown_fields(model, body, errors, prefix=""):
         for i, item in enumerate(items):
             if isinstance(item, dict):
                 where = f"{prefix}{key}[{i}]." if isinstance(value, list) else f"{prefix}{key}."
-                _unknown_fields(nested, item, errors, where)
+                _unknown_fields(nested, item, errors, where, version)
 
 
 def _drf_message(err):
@@ -88,13 +101,13 @@ def _drf_message(err):
     return err.get("msg", "Invalid value.")
 
 
-def validate_body(model, body):
+def validate_body(model, body, version=""):
     """Raise ApiError(400) unless ``body`` is exactly what ``model`` accepts."""
     if not isinstance(body, dict):
         raise ApiError(400, {"non_field_errors": [
             f"Invalid data. Expected a dictionary, but got {type(body).__name__}."]})
     errors = {}
-    _unknown_fields(model, body, errors)
+    _unknown_fields(model, body, errors, version=version)
     try:
         model.model_validate(body)
     except ValidationError as e:
@@ -109,12 +122,76 @@ def validate_body(model, body):
         raise ApiError(400, errors)
 
 
+# Required response fields that only an older release has, with the value a fresh install shows.
+LEGACY_FIELDS = {"parent_name": None, "private_key_type": "rsa", "meta_icon": None}
+
+
+def shape(model, obj):
+    """``obj`` (the double's superset of every release's fields) cut to what ``model`` has, recursively."""
+    if not isinstance(obj, dict):
+        return obj
+    out = {}
+    for name, field in model.model_fields.items():
+        key = field.alias or name
+        if key in obj:
+            value = obj[key]
+        elif field.is_required():
+            value = LEGACY_FIELDS.get(key)
+        else:
+            continue
+        nested = _nested_model(field.annotation)
+        if nested is not None and value is not None:
+            value = [shape(nested, v) for v in value] if isinstance(value, list) else shape(nested, value)
+        out[key] = value
+    return out
+
+
+# -- rules of authentik's serializers beyond the schema --------------------------------------------------------
+TIMEDELTA_KEYS = ("weeks", "days", "hours", "minutes", "seconds", "milliseconds", "microseconds")
+
+
+def check_timedelta(field, value):
+    """authentik.lib.utils.time.timedelta_string_validator: "hours=1;minutes=30"."""
+    try:
+        kwargs = {}
+        for part in value.split(";"):
+            key, number = part.split("=")
+            kwargs[key.strip().lower()] = float(number.strip())
+        timedelta(**kwargs)
+    except (ValueError, TypeError):
+        raise ApiError(400, {field: [f"{value} is not in the correct format of 'hours=3;minutes=1'."]})
+
+
+def check_expression(field, expression):
+    """authentik's BaseEvaluator.validate: the expression is the body of a function and must compile."""
+    body = "\n".join("    " + line for line in (expression or "").splitlines()) or "    pass"
+    try:
+        compile("def handler():\n" + body, "expression", "exec")
+    except (SyntaxError, ValueError) as e:
+        raise ApiError(400, {field: [str(e)]})
+
+
+def check_url(field, value):
+    """Django's URLValidator, as authentik's DomainlessFormattedURLValidator relaxes it: a scheme and a rest."""
+    if value and not re.match(r"^[a-z][a-z0-9.+-]*://\S+$", value, re.I):
+        raise ApiError(400, {field: ["Enter a valid URL."]})
+
+
+NULL_WHEN_UNSET = ("provider_obj", "group_obj", "user_obj", "policy_obj", "assigned_application_slug",
+                   "assigned_application_name", "assigned_backchannel_application_slug",
+                   "assigned_backchannel_application_name")
+
+
 def check_response(model, obj):
     """The double's own answers must satisfy authentik's response models."""
     try:
         model.from_dict(copy.deepcopy(obj))
     except ValidationError as e:  # a bug in the double, not in the code under test
-        raise ApiError(500, {"detail": f"double rendered an invalid {model.__name__}: {e}"})
+        # Older clients declare some related objects non-nullable that authentik sends as null when unset.
+        real = [err for err in e.errors() if not (err["type"] in ("model_type", "string_type")
+                                                  and err.get("input") is None and err["loc"][-1] in NULL_WHEN_UNSET)]
+        if real:
+            raise ApiError(500, {"detail": f"double rendered an invalid {model.__name__}: {e}"})
     return obj
 
 
@@ -151,8 +228,13 @@ class Resource:
     def render(self, obj):
         return dict(obj)
 
+    def model(self, kind):
+        name = getattr(self, kind)
+        return getattr(self.d.M, name) if name else None
+
     def rendered(self, obj):
-        return check_response(self.response_model, self.render(obj))
+        model = self.model("response_model")
+        return check_response(model, shape(model, self.render(obj)))
 
     def get(self, raw):
         key = self.parse_key(raw)
@@ -182,7 +264,7 @@ def _ref_error(field, value):
 
 class Flows(Resource):
     path = "/flows/instances/"
-    response_model = M.Flow
+    response_model = "Flow"
     ordering = "slug"
     key = "slug"
     search_fields = ("name", "slug")
@@ -211,7 +293,7 @@ class Flows(Resource):
 
 class Certificates(Resource):
     path = "/crypto/certificatekeypairs/"
-    response_model = M.CertificateKeyPair
+    response_model = "CertificateKeyPair"
     filters = {
         "name": lambda o, v: o["name"] == v,
         "has_key": lambda o, v: o["private_key_available"] == _as_bool(v),
@@ -232,10 +314,10 @@ class Certificates(Resource):
 
 class ScopeMappings(Resource):
     path = "/propertymappings/provider/scope/"
-    create_model = M.ScopeMappingRequest
-    update_model = M.ScopeMappingRequest
-    patch_model = M.PatchedScopeMappingRequest
-    response_model = M.ScopeMapping
+    create_model = "ScopeMappingRequest"
+    update_model = "ScopeMappingRequest"
+    patch_model = "PatchedScopeMappingRequest"
+    response_model = "ScopeMapping"
     filters = {
         "name": lambda o, v: o["name"] == v,
         "scope_name": lambda o, v: o["scope_name"] == v,
@@ -256,6 +338,8 @@ class ScopeMappings(Resource):
     def check(self, data, current=None):
         if "name" in data:
             self.unique("name", data["name"], exclude=current and current["pk"], label="property mapping")
+        if "expression" in data:
+            check_expression("expression", data["expression"])
 
     def new(self, data):
         pk = str(uuid.uuid4())
@@ -270,10 +354,10 @@ class ScopeMappings(Resource):
 
 class OAuth2Providers(Resource):
     path = "/providers/oauth2/"
-    create_model = M.OAuth2ProviderRequest
-    update_model = M.OAuth2ProviderRequest
-    patch_model = M.PatchedOAuth2ProviderRequest
-    response_model = M.OAuth2Provider
+    create_model = "OAuth2ProviderRequest"
+    update_model = "OAuth2ProviderRequest"
+    patch_model = "PatchedOAuth2ProviderRequest"
+    response_model = "OAuth2Provider"
     filters = {
         "name": lambda o, v: o["name"] == v,
         "client_id": lambda o, v: o["client_id"] == v,
@@ -305,6 +389,16 @@ class OAuth2Providers(Resource):
                 raise _ref_error("property_mappings", pm)
         if "client_id" in data:
             self.unique("client_id", data["client_id"], exclude=current and current["pk"], label="provider")
+        # OAuth2ProviderSerializer.validate_redirect_uris
+        for entry in data.get("redirect_uris") or []:
+            if entry.get("matching_mode") == "regex":
+                try:
+                    re.compile(entry.get("url"))
+                except re.error:
+                    raise ApiError(400, {"redirect_uris": [f"Invalid Regex Pattern: {entry.get('url')}"]})
+        for field in ("access_code_validity", "access_token_validity", "refresh_token_validity"):
+            if data.get(field) is not None:
+                check_timedelta(field, data[field])
 
     def new(self, data):
         pk = self.d.next_id()
@@ -344,10 +438,10 @@ class OAuth2Providers(Resource):
 
 class Applications(Resource):
     path = "/core/applications/"
-    create_model = M.ApplicationRequest
-    update_model = M.ApplicationRequest
-    patch_model = M.PatchedApplicationRequest
-    response_model = M.Application
+    create_model = "ApplicationRequest"
+    update_model = "ApplicationRequest"
+    patch_model = "PatchedApplicationRequest"
+    response_model = "Application"
     key = "slug"
     search_fields = ("name", "slug", "meta_publisher", "meta_description")
     filters = {
@@ -366,6 +460,8 @@ class Applications(Resource):
             for slug, app in self.objects.items():
                 if app.get("provider") == data["provider"] and (current is None or slug != current["slug"]):
                     raise ApiError(400, {"provider": ["application with this provider already exists."]})
+        if data.get("meta_launch_url"):
+            check_url("meta_launch_url", data["meta_launch_url"])
 
     def new(self, data):
         pk = str(uuid.uuid4())
@@ -380,7 +476,7 @@ class Applications(Resource):
         provider_obj = None
         if provider is not None:
             full = self.d.providers.render(provider)
-            provider_obj = dict((k, full.get(k)) for k in M.Provider.model_fields)
+            provider_obj = full
         return dict(obj, provider_obj=provider_obj, backchannel_providers_obj=[],
                     launch_url=obj.get("meta_launch_url") or None, meta_icon_url=None, meta_icon_themed_urls=None)
 
@@ -391,10 +487,10 @@ class Applications(Resource):
 
 class Groups(Resource):
     path = "/core/groups/"
-    create_model = M.GroupRequest
-    update_model = M.GroupRequest
-    patch_model = M.PatchedGroupRequest
-    response_model = M.Group
+    create_model = "GroupRequest"
+    update_model = "GroupRequest"
+    patch_model = "PatchedGroupRequest"
+    response_model = "Group"
     filters = {
         "name": lambda o, v: o["name"] == v,
         "is_superuser": lambda o, v: o["is_superuser"] == _as_bool(v),
@@ -433,7 +529,7 @@ class Groups(Resource):
 
     def render(self, obj):
         users = sorted(u for (u, g) in self.d.members if g == obj["pk"])
-        users_obj = [dict((k, self.d.users.objects[u].get(k)) for k in M.PartialUser.model_fields) for u in users]
+        users_obj = [dict(self.d.users.objects[u]) for u in users]
         return dict(obj, users=users, users_obj=users_obj, parents_obj=[], roles_obj=[], inherited_roles_obj=[],
                     children=[], children_obj=[])
 
@@ -444,10 +540,10 @@ class Groups(Resource):
 
 class Users(Resource):
     path = "/core/users/"
-    create_model = M.UserRequest
-    update_model = M.UserRequest
-    patch_model = M.PatchedUserRequest
-    response_model = M.User
+    create_model = "UserRequest"
+    update_model = "UserRequest"
+    patch_model = "PatchedUserRequest"
+    response_model = "User"
     ordering = "username"
     search_fields = ("username", "name", "email")
     filters = {
@@ -509,7 +605,7 @@ class Users(Resource):
 
     def render(self, obj):
         groups = sorted(g for (u, g) in self.d.members if u == obj["pk"])
-        groups_obj = [dict((k, self.d.groups.objects[g].get(k)) for k in M.PartialGroup.model_fields) for g in groups]
+        groups_obj = [dict(self.d.groups.objects[g]) for g in groups]
         out = dict(obj, groups=groups, groups_obj=groups_obj, roles_obj=[], avatar="data:image/svg+xml;base64,",
                    is_superuser=any(self.d.groups.objects[g]["is_superuser"] for g in groups))
         out.pop("password")
@@ -522,10 +618,10 @@ class Users(Resource):
 
 class Bindings(Resource):
     path = "/policies/bindings/"
-    create_model = M.PolicyBindingRequest
-    update_model = M.PolicyBindingRequest
-    patch_model = M.PatchedPolicyBindingRequest
-    response_model = M.PolicyBinding
+    create_model = "PolicyBindingRequest"
+    update_model = "PolicyBindingRequest"
+    patch_model = "PatchedPolicyBindingRequest"
+    response_model = "PolicyBinding"
     ordering = "order"
     search_fields = ()
     filters = {
@@ -561,8 +657,8 @@ class Bindings(Resource):
         group = self.d.groups.objects.get(obj["group"])
         user = self.d.users.objects.get(obj["user"])
         return dict(obj, policy_obj=None,
-                    group_obj=group and dict((k, group.get(k)) for k in M.PartialGroup.model_fields),
-                    user_obj=user and dict((k, user.get(k)) for k in M.PartialUser.model_fields))
+                    group_obj=group and self.d.groups.render(group),
+                    user_obj=user and self.d.users.render(user))
 
 
 # -- the server ----------------------------------------------------------------------------------------------
@@ -570,7 +666,10 @@ class AuthentikDouble:
     DEFAULT_PAGE_SIZE = 20   # authentik's default.yml: pagination.default_page_size? we keep it small on purpose
     MAX_PAGE_SIZE = 100      # authentik's pagination.max_page_size
 
-    def __init__(self, token="double-token-" + _random(24)):
+    def __init__(self, token="double-token-" + _random(24), release=None):
+        self.release = release or list(releases.RELEASES)[-1]
+        self.client_version = releases.RELEASES[self.release]
+        self.M = releases.models(self.client_version)
         self.token = token
         self.lock = threading.RLock()
         self.log = []
@@ -586,8 +685,15 @@ class AuthentikDouble:
         self.bindings = Bindings(self)
         self.resources = [self.flows, self.certificates, self.scope_mappings, self.providers, self.applications,
                           self.groups, self.users, self.bindings]
+        self.faults = []         # (method, path regex, status, body): refuse matching requests
         self.server = None
         self.thread = None
+
+    def refuse(self, method, path_pattern, status=400, body=None):
+        """Make authentik refuse requests whose path under /api/v3 matches ``path_pattern`` (a regex), as it would
+        for a rule the modules cannot check first."""
+        self.faults.append((method, re.compile("^/api/v3" + path_pattern + "$"), status,
+                            body or {"non_field_errors": ["refused by the test"]}))
 
     # bookkeeping
     def next_id(self):
@@ -631,7 +737,8 @@ class AuthentikDouble:
     # request handling
     def route(self, method, path):
         if not path.startswith("/api/v3/"):
-            raise ApiError(404, {"detail": "Not found."})
+            # authentik's web interface answers paths outside the API with an HTML page
+            raise ApiError(404, NOT_FOUND_PAGE)
         rest = path[len("/api/v3"):]
         for res in self.resources:
             if rest == res.path:
@@ -662,12 +769,15 @@ class AuthentikDouble:
                 except ValueError:
                     raise ApiError(400, {"detail": "JSON parse error"})
                 entry["body"] = body
+            for f_method, prefix, status, f_body in self.faults:
+                if method == f_method and prefix.match(parts.path):
+                    raise ApiError(status, f_body)
             res, key, action = self.route(method, parts.path)
             if key is None:
                 if method == "GET":
                     return 200, self.list(res, query)
                 if method == "POST" and res.create_model:
-                    validate_body(res.create_model, body)
+                    validate_body(res.model("create_model"), body, self.client_version)
                     res.check(body)
                     obj = res.new(body)
                     res.objects[obj[res.key]] = obj
@@ -675,18 +785,19 @@ class AuthentikDouble:
                 raise ApiError(405, {"detail": f"Method \"{method}\" not allowed."})
             obj = res.get(key)
             if action == "set_password" and res is self.users and method == "POST":
-                validate_body(M.UserPasswordSetRequest, body)
+                validate_body(self.M.UserPasswordSetRequest, body, self.client_version)
                 obj["password"] = body["password"]
                 obj["password_change_date"] = _now()
                 return 204, None
             if action == "used_by" and method == "GET":
-                return 200, [check_response(M.UsedBy, u) for u in self.used_by(res, obj)]
+                return 200, [check_response(self.M.UsedBy, u) for u in self.used_by(res, obj)]
             if action is not None:
                 raise ApiError(404, {"detail": "Not found."})
             if method == "GET":
                 return 200, res.rendered(obj)
             if method in ("PATCH", "PUT") and res.patch_model:
-                validate_body(res.patch_model if method == "PATCH" else res.update_model, body)
+                validate_body(res.model("patch_model" if method == "PATCH" else "update_model"), body,
+                              self.client_version)
                 res.check(body, current=obj)
                 if hasattr(res, "update"):
                     res.update(obj, body)
@@ -734,7 +845,7 @@ class AuthentikDouble:
                            "end_index": (page - 1) * size + len(chunk)},
             "results": chunk, "autocomplete": {},
         }
-        check_response(M.Pagination, answer["pagination"])
+        check_response(self.M.Pagination, answer["pagination"])
         return answer
 
     def start(self):
@@ -752,10 +863,11 @@ class AuthentikDouble:
                     status, payload = e.status, e.body
                 except Exception as e:  # noqa: BLE001 - a double bug becomes a visible 500
                     status, payload = 500, {"detail": f"double error: {e!r}"}
-                data = b"" if payload is None else json.dumps(payload).encode()
+                html = isinstance(payload, str)
+                data = b"" if payload is None else payload.encode() if html else json.dumps(payload).encode()
                 self.send_response(status)
                 if data:
-                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Type", "text/html; charset=utf-8" if html else "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)

@@ -56,6 +56,7 @@ def test_full_set_from_nothing_then_second_run_writes_nothing(authentik, tmp_pat
 
     first = play(authentik, zot_results_file=str(results))
     assert first.rc == 0, first
+    assert "[WARNING]" not in first.output, first
     assert first.changed == 6, first  # provider, application, groups, service account, bindings, results file
 
     d = authentik
@@ -101,6 +102,7 @@ def test_full_set_from_nothing_then_second_run_writes_nothing(authentik, tmp_pat
     d.clear_log()
     second = play(d, zot_results_file=str(results))
     assert second.rc == 0, second
+    assert "[WARNING]" not in second.output, second
     assert second.changed == 0, second
     assert d.writes == [], write_paths(d)
     assert all(r["method"] == "GET" for r in d.log)

@@ -85,6 +85,7 @@ def test_role_from_nothing_registers_everything_then_changes_nothing(authentik, 
     first = play(setup, diff=True, verbosity=1)
     assert first.rc == 0, first
     assert first.changed == 5, first  # provider, application, CI group, bindings, credentials file
+    assert "[WARNING]" not in first.output, first
 
     # The provider: confidential, strict redirect URI from zot's externalUrl, signing key and flows by name/slug,
     # zot's scopes plus the groups claim.
@@ -138,6 +139,7 @@ def test_role_from_nothing_registers_everything_then_changes_nothing(authentik, 
     second = play(setup, diff=True, verbosity=1)
     assert second.rc == 0, second
     assert second.changed == 0, second
+    assert "[WARNING]" not in second.output, second
     assert d.writes == [], write_paths(d)
     assert d.log and all(r["method"] == "GET" for r in d.log)
     assert d.snapshot() == before
@@ -227,6 +229,7 @@ def test_absent_removes_provider_application_and_file(authentik, setup):
     d.clear_log()
     removed = play(setup, oidc_state="absent")
     assert removed.rc == 0, removed
+    assert "[WARNING]" not in removed.output, removed
     assert removed.changed == 3, removed  # provider, application, credentials file
     assert all(m == "DELETE" for m, p in write_paths(d)), write_paths(d)
     assert not [p for p in d.providers.objects.values() if p["name"] == "zot"]
