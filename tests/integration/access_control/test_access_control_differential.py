@@ -424,3 +424,35 @@ def test_filter_against_real_zot(zot_bin, seeded_storage, htpasswd_file, tmp_pat
           % (seed, accepted, rejected, decisions, len(mismatches), elapsed))
     assert not mismatches, "seed %d (rerun with ZOTOPS_AC_SEED=%d): %d mismatches:\n%s" % (
         seed, seed, len(mismatches), "\n".join(mismatches[:20]))
+
+
+# Patterns zot must be able to compile when the filter accepts them, and the ones it must refuse.
+PATTERN_CASES = [r"^v[0-9]+\.[0-9]+\.[0-9]+$", r"\p{Lu}", r"^(?i)rc$", r"^\Qv1.0\E$", r"^[[:digit:]]+$",
+                 r"(?P<major>v[0-9]+)", r"^\Q\C\E$", r"^latest\Z", r"^v[0-9]++$", r"(?>v)1", r"(?=v)", r"\1",
+                 r"\C", r"a{1001}", r"(?#x)", r"\pX", r"[[:word:]]", r'^"quoted"\\$']
+
+
+@pytest.mark.parametrize("pattern", PATTERN_CASES)
+def test_accepted_patterns_are_exactly_those_zot_starts_with(zot_bin, pattern, tmp_path):
+    """zot verify compiles every CEL condition (and its constant regex) the way zot serve does."""
+    spec = {"tiers": {"ci": {"users": ["ci"], "actions": ["read", "create"], "immutable_tags": pattern}}}
+    try:
+        compiled = access_control(spec)
+    except AnsibleFilterError as exc:
+        compiled, error = None, str(exc)
+    config = {"storage": {"rootDirectory": str(tmp_path / "data")}, "log": {"level": "error"},
+              "http": {"address": "127.0.0.1", "port": "0",
+                       "auth": {"htpasswd": {"path": str(tmp_path / "htpasswd")}},
+                       "accessControl": compiled or access_control({"tiers": {"ci": {
+                           "users": ["ci"], "actions": ["read", "create"], "immutable_tags": "^x$"}}})}}
+    (tmp_path / "htpasswd").write_text("")
+    if compiled is None:
+        # the same condition, written by hand, is what zot would have been given
+        condition = 'req.action != "update" || !req.tag.matches("%s")' % pattern.replace("\\", "\\\\").replace(
+            '"', '\\"')
+        config["http"]["accessControl"]["repositories"]["**"]["policies"][1]["conditions"][0]["expression"] = condition
+    result = zot.verify_config(zot_bin, config)
+    if compiled is not None:
+        assert result.returncode == 0, (pattern, result.stdout[-800:], result.stderr[-800:])
+    else:
+        assert result.returncode != 0, ("the filter rejected a pattern zot accepts", pattern, error)
