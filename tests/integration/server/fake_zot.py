@@ -4,7 +4,7 @@ check mode, idempotence, verify-before-replace, restart and rollback) where no r
 It is NOT a registry double: `verify` checks the config's shape the way `zot verify` rejects the
 common mistakes (unknown top-level key, wrong types, missing credentials file), `serve` answers
 /v2/ with 401 when authentication is configured and 200 otherwise, and `serve` exits when
-it cannot listen (to exercise the rollback). Registry behaviour is tested against
+it cannot listen or an OpenID issuer does not answer (to exercise the rollback). Registry behaviour is tested against
 the real zot in the other test files of this directory. It exits when it cannot bind its port.
 """
 import http.server
@@ -12,6 +12,7 @@ import json
 import os
 import signal
 import sys
+import urllib.request
 
 TOP = {"distSpecVersion", "storage", "http", "log", "extensions", "scheduler", "cluster"}
 
@@ -65,6 +66,18 @@ def serve(config):
             log.write('{"level":"info","message":"%s"}\n' % (fmt % args))
             log.flush()
 
+    # Like zot, which asks each OpenID issuer for its discovery document at start and panics
+    # when it does not answer. Only loopback issuers are asked: the mechanics tests' other issuers
+    # are names that resolve nowhere.
+    for provider in http_conf.get("auth", {}).get("openid", {}).get("providers", {}).values():
+        issuer = provider.get("issuer") or ""
+        if issuer.startswith("http://127.0.0.1:"):
+            try:
+                urllib.request.urlopen(issuer.rstrip("/") + "/.well-known/openid-configuration", timeout=3).close()
+            except OSError as err:
+                log.write('{"level":"panic","error":"%s","message":"failed to get new relying party"}\n' % err)
+                log.flush()
+                sys.exit(2)
     try:
         server = http.server.HTTPServer((http_conf.get("address", "127.0.0.1"), int(http_conf["port"])), Handler)
     except OSError as err:

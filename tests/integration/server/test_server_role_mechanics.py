@@ -174,7 +174,7 @@ def test_broken_config_extra_fails_before_any_change(fake_host):
     # Passes the role's own checks, fails `zot verify` (wrong type): caught before the live file moves.
     result = fake_host.run(**dict(base_vars(), zot_config_extra={"storage": {"gc": "yes"}}))
     assert result.rc != 0
-    assert "failed to validate" in result.stdout and "storage.gc" in result.stdout, str(result)
+    assert "zot verify rejected the configuration" in result.stdout and "storage.gc" in result.stdout, str(result)
     assert fake_host.snapshot() == before
     assert requests.get(f"{fake_host.url}/v2/", timeout=5).status_code == 401
 
@@ -195,15 +195,17 @@ def test_broken_config_extra_fails_before_any_change(fake_host):
 def test_failed_restart_rolls_back_and_reports_the_log(fake_host):
     assert fake_host.run(**base_vars()).rc == 0
     before = fake_host.snapshot()
-    with socket.socket() as taken:  # the new port is busy: verify passes, serve cannot listen
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        busy = taken.getsockname()[1]
-        result = fake_host.run(**dict(base_vars(), zot_http_port=busy, zot_health_check_timeout=6))
+    with socket.socket() as closed:  # an issuer that does not answer: every check passes, serve dies
+        closed.bind(("127.0.0.1", 0))
+        dead_issuer = f"http://127.0.0.1:{closed.getsockname()[1]}/realms/nowhere"
+    result = fake_host.run(**dict(base_vars(), zot_health_check_timeout=6, zot_http_external_url=fake_host.url,
+                                  zot_openid_providers={"oidc": {"issuer": dead_issuer, "client_id": "zot",
+                                                                 "client_secret": "oidc-Secret-9"}}))
     assert result.rc != 0
     assert "did not start or did not answer" in result.stdout, str(result)
     assert "previous configuration and binary were restored" in result.stdout
-    assert "failed to listen" in result.stdout  # the end of zot's log is in the message
+    assert "failed to get new relying party" in result.stdout  # the end of zot's log is in the message
+    assert "oidc-Secret-9" not in result.output
     assert fake_host.config_path.read_bytes() == before["etc/config.json"][3]
     assert fake_host.config()["http"]["port"] == str(fake_host.vars["zot_http_port"])
     assert requests.get(f"{fake_host.url}/v2/", timeout=5).status_code == 401
