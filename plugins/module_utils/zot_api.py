@@ -41,6 +41,9 @@ from ansible.module_utils.common.text.converters import to_bytes, to_native, to_
 API_KEY_PATH = '/zot/auth/apikey'
 SESSION_HEADER = ('X-ZOT-API-CLIENT', 'zot-ui')
 NEVER = '0001-01-01T00:00:00Z'
+# The push test's blob: the JSON document {} (OCI's empty descriptor), 2 bytes.
+PROBE_BLOB = b'{}'
+PROBE_DIGEST = 'sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a'
 
 ZOT_API_ARGUMENT_SPEC = dict(
     zot_url=dict(type='str', required=True),
@@ -198,13 +201,13 @@ class ZotClient(object):
             headers['Authorization'] = 'Basic %s' % token
         return headers
 
-    def request(self, method, path, data=None, query=None, auth=True, headers=None):
+    def request(self, method, path, data=None, query=None, auth=True, headers=None, raw=None):
         url = path if path.startswith('http') else self.url + path
         if query:
             url += '?' + urlencode(query)
         hdrs = self._headers(auth)
         hdrs.update(headers or {})
-        body = None
+        body = raw
         if data is not None:
             body = to_bytes(json.dumps(data))
             hdrs['Content-Type'] = 'application/json'
@@ -268,16 +271,24 @@ class ZotClient(object):
         return True
 
     def check_push(self, repository):
-        """Start a blob upload in ``repository`` and cancel it: proves create rights."""
+        """Prove create rights in ``repository`` with rights a CI tier has: ``[read, create]``.
+
+        Uploads the 2-byte blob ``{}`` monolithically (``POST ...?digest=``, one request, no
+        upload session). Cancelling an upload session would need ``delete``, which an immutable CI
+        tier never has (v2.1.20 answers 403). What stays: that blob, unreferenced, in the
+        repository (also in the catalog when the repository was new), content-addressed so every
+        probe reuses it, until zot's garbage collection removes it (``gcDelay``). When a server
+        answers 202 (an upload session instead), the session is completed with the same blob.
+        """
         path = '/v2/%s/blobs/uploads/' % '/'.join(quote(p) for p in repository.strip('/').split('/'))
-        resp = self.request('POST', path)
-        if resp.status != 202:
-            raise ZotApiError(self._explain(resp, 'POST %s (push test)' % path), resp.status)
-        location = resp.header('Location')
-        if location:
-            cancel = self.request('DELETE', urljoin(self.url + '/', location))
-            if cancel.status not in (200, 202, 204, 404):
-                raise ZotApiError(self._explain(cancel, 'DELETE %s (cancel the push test)' % location), cancel.status)
+        headers = {'Content-Type': 'application/octet-stream'}
+        resp = self.request('POST', path, raw=PROBE_BLOB, query={'digest': PROBE_DIGEST}, headers=headers)
+        if resp.status == 202 and resp.header('Location'):
+            location = urljoin(self.url + '/', resp.header('Location'))
+            location += ('&' if '?' in location else '?') + urlencode({'digest': PROBE_DIGEST})
+            resp = self.request('PUT', location, raw=PROBE_BLOB, headers=headers)
+        if resp.status != 201:
+            raise ZotApiError(self._explain(resp, 'POST %s?digest=%s (push test)' % (path, PROBE_DIGEST)), resp.status)
         return True
 
 

@@ -80,8 +80,13 @@ options:
     default: []
   test_push_repository:
     description:
-      - Also test that the new key may push to this repository, by starting a blob upload
-        (C(POST /v2/<repo>/blobs/uploads/)) and cancelling it. Nothing is stored.
+      - Also test that the new key may push to this repository, by uploading the 2-byte blob C({})
+        in one request (C(POST /v2/<repo>/blobs/uploads/?digest=sha256:44136f...)). This needs only
+        the C(create) action, so it works for an immutable CI tier (C([read, create])); no upload
+        is left open, because cancelling one would need C(delete).
+      - The probe leaves that one blob, unreferenced, in the repository (the repository shows in
+        the catalog if it was new) until zot's garbage collection removes it (after C(gcDelay)).
+        Every probe uploads the same blob, so nothing grows. Point it at a repository CI pushes to.
     type: str
   journal_path:
     description:

@@ -90,7 +90,8 @@ def test_rotate_twice_one_key_newest_pushes_previous_refused(zot, tmp_path, oci_
 def test_check_mode_reports_due_without_making_a_key(zot, tmp_path):
     result = rotate(zot, tmp_path, check=True)
     assert result.rc == 0, result
-    assert "Rotation due" in result.stdout
+    assert "Rotation due: no key with this label; no current key;" in result.stdout
+    assert "key none" not in result.stdout and "expires never" not in result.stdout
     assert keys(zot) == []
     assert not (tmp_path / "key").exists()
 
@@ -208,4 +209,43 @@ def test_secret_returned_only_to_a_no_log_task(zot, tmp_path):
     key = out.read_text()
     assert key.startswith("zak_") and key not in result.output
     assert v2_status(zot, key) == 200
-    assert "is not returned because the task does not have" in result.output
+    assert "api_key is not returned because this task does not set no_log: true" in result.output
+
+
+def test_push_test_works_for_the_seeds_immutable_ci_tier(zot_factory, htpasswd_file, tmp_path, oci_image,
+                                                         oci_image_factory, skopeo_copy):
+    """The seeds' tiers: anonymous read, CI [read, create] (no overwrite, no delete), admins all.
+    The push test must pass for CI and leave nothing CI could not remove itself."""
+    zot = zot_factory({"http": {
+        "auth": {"htpasswd": {"path": htpasswd_file({USER: PASSWORD})}, "apikey": True},
+        "accessControl": {
+            "groups": {"artifact-workloads": {"users": [USER]}},
+            "repositories": {"**": {
+                "policies": [{"groups": ["artifact-workloads"], "actions": ["read", "create"]}],
+                "anonymousPolicy": ["read"]}},
+        },
+    }})
+    probe = "ci/rotation-probe"
+    first = rotate(zot, tmp_path, extra={"zot_apikey_test_push_repository": probe})
+    assert first.rc == 0, first
+    second = rotate(zot, tmp_path, auth={"zot_apikey_current_key_file": str(tmp_path / "key")},
+                    extra={"zot_apikey_state": "rotated", "zot_apikey_test_push_repository": probe})
+    assert second.rc == 0, second
+    assert len(keys(zot)) == 1
+    key = stored(tmp_path)
+
+    # What the probe leaves: one 2-byte blob (the same for every run), no tag, no open upload.
+    repo = Path(zot.config["storage"]["rootDirectory"], probe)
+    assert [p.name for p in (repo / "blobs" / "sha256").iterdir()] == [
+        "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"]
+    assert list((repo / ".uploads").iterdir()) == [], "no upload session left open"
+    assert requests.get(f"{zot.url}/v2/{probe}/tags/list", timeout=10).json()["tags"] in (None, [])
+
+    # The tier really is immutable: the new key creates a tag but cannot overwrite or delete it.
+    target = f"docker://127.0.0.1:{zot.port}/ci/app:1"
+    assert skopeo_copy(oci_image, target, creds=f"{USER}:{key}").returncode == 0
+    overwrite = skopeo_copy(oci_image_factory(content="another build"), target, creds=f"{USER}:{key}")
+    assert overwrite.returncode != 0 and "denied" in overwrite.stderr.lower(), overwrite.stderr
+    digest = requests.head(f"{zot.url}/v2/ci/app/manifests/1", timeout=10,
+                           headers={"Accept": "application/vnd.oci.image.manifest.v1+json"}).headers["Docker-Content-Digest"]
+    assert requests.delete(f"{zot.url}/v2/ci/app/manifests/{digest}", auth=(USER, key), timeout=10).status_code == 403
