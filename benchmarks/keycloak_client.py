@@ -102,7 +102,9 @@ def module_path(fqcn):
 
 def run_module(fqcn, args):
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
-        json.dump({"ANSIBLE_MODULE_ARGS": args}, handle)
+        # As a task with no_log: true: ours returns the client secret only to such a task (any other
+        # would print it at -v), and community.general's keycloak_clientsecret_info is read the same way.
+        json.dump({"ANSIBLE_MODULE_ARGS": dict(args, _ansible_no_log=True)}, handle)
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(collection_tree())] + [p for p in sys.path if p.endswith("site-packages")])
     try:
