@@ -186,7 +186,7 @@ class SecretStore(object):
         if self.readable and snapshot.matches(value):
             return dict(store=self.label, type=self.kind, changed=False, written=False)
         if not check_mode:
-            self.write(value)
+            self._write_after_read(value, snapshot)
         return dict(store=self.label, type=self.kind, changed=True, written=not check_mode,
                     existed=snapshot.exists)
 
@@ -210,6 +210,10 @@ class SecretStore(object):
 
     def write_raw(self, snapshot):
         self.write(snapshot.value)
+
+    def _write_after_read(self, value, snapshot):
+        """Write when ``snapshot`` was just read; stores that read before writing reuse it."""
+        self.write(value)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -426,6 +430,9 @@ class AwsSecretsManagerStore(SecretStore):
             if self.spec.get('kms_key_id'):
                 kwargs['KmsKeyId'] = self.spec['kms_key_id']
             self._call('CreateSecret', self.client.create_secret, **kwargs)
+
+    def _write_after_read(self, value, snapshot):
+        self.write(value, snapshot if snapshot.known else None)
 
     def write_raw(self, snapshot):
         raw = snapshot.private.get('raw')

@@ -350,7 +350,7 @@ def main():
                         test_push_repository=p['test_push_repository'], journal=journal)
     previous = p['api_key'] if p['api_key'] else None
     try:
-        created, secret = rotation.run(previous_value=previous)
+        created, secret = rotation.run(previous_value=previous, keys=None if recovered else keys)
     except RotationError as e:
         result.update(rotation.result)
         result['recovered'] = recovered + rotation.result['recovered']
