@@ -249,3 +249,19 @@ def test_push_test_works_for_the_seeds_immutable_ci_tier(zot_factory, htpasswd_f
     digest = requests.head(f"{zot.url}/v2/ci/app/manifests/1", timeout=10,
                            headers={"Accept": "application/vnd.oci.image.manifest.v1+json"}).headers["Docker-Content-Digest"]
     assert requests.delete(f"{zot.url}/v2/ci/app/manifests/{digest}", auth=(USER, key), timeout=10).status_code == 403
+
+
+@pytest.mark.parametrize("apikey", [False, True])
+def test_apikey_routes_exist_only_with_apikey_true(zot_factory, htpasswd_file, apikey):
+    """Seeds' uncertainty: `http.auth.apikey: true` is what enables keys on v2.1.20."""
+    auth = {"htpasswd": {"path": htpasswd_file({USER: PASSWORD})}}
+    if apikey:
+        auth["apikey"] = True
+    zot = zot_factory({"http": {"auth": auth}})
+    made = requests.post(f"{zot.url}/zot/auth/apikey", json={"label": "x", "scopes": []}, auth=(USER, PASSWORD),
+                         timeout=10)
+    if apikey:
+        assert made.status_code == 201 and made.json()["apiKey"].startswith("zak_"), made.text
+        assert requests.get(f"{zot.url}/v2/", auth=(USER, made.json()["apiKey"]), timeout=10).status_code == 200
+    else:
+        assert made.status_code == 404, (made.status_code, made.text)
