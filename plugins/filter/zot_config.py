@@ -12,6 +12,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import hashlib
 import re
 
 from ansible.errors import AnsibleFilterError
@@ -375,6 +376,18 @@ def zot_credentials_text(content):
     return credentials_text(content)
 
 
+def zot_file_specs(files, owner, group, mode="0600"):
+    """[{path, content}] -> [{path, owner, group, mode, sha256}]: what zotops.zot.zot_install_state
+    compares, without the content (which may be secret)."""
+    specs = []
+    for entry in files or []:
+        if not isinstance(entry, dict) or "path" not in entry or not isinstance(entry.get("content"), str):
+            raise AnsibleFilterError("zotops.zot.zot_file_specs expects a list of {path, content (str)}")
+        specs.append({"path": entry["path"], "owner": owner, "group": group, "mode": mode,
+                      "sha256": hashlib.sha256(entry["content"].encode("utf-8")).hexdigest()})
+    return specs
+
+
 def _build(settings):
     if not isinstance(settings, dict):
         raise AnsibleFilterError("zotops.zot.zot_config expects a dict of the role's variables")
@@ -468,5 +481,6 @@ class FilterModule(object):
             "zot_config": zot_config,
             "zot_credential_files": zot_credential_files,
             "zot_credentials_text": zot_credentials_text,
+            "zot_file_specs": zot_file_specs,
             "zot_config_secret_paths": zot_config_secret_paths,
         }

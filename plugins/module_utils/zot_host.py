@@ -187,7 +187,8 @@ class HostCheck(object):
         self.user = user
         # {path: content}: files this run writes before zot starts (owned by the user, 0600).
         self.staged_files = staged_files or {}
-        # Directories this run creates, owned by the user: in check mode they do not exist yet.
+        # Directories this run creates or hands to the user before zot starts (in check mode they are
+        # not there yet, or not the user's yet).
         self.staged_dirs = [os.path.abspath(d) for d in staged_dirs or []]
         self.live_config = live_config
         self.run_command = run_command or self._run
@@ -261,14 +262,13 @@ class HostCheck(object):
 
     def _created_by_this_run(self, path):
         path = os.path.abspath(path)
-        return any((path == d or path.startswith(d.rstrip('/') + '/')) and not os.path.exists(d)
-                   for d in self.staged_dirs)
+        return any(path == d or path.startswith(d.rstrip('/') + '/') for d in self.staged_dirs)
 
     def check_writable(self):
         needs, keys = [], {}
         for key, path in storage_dirs(self.config) + log_files(self.config):
             if self._created_by_this_run(path):
-                self.checked.append('%s %s: in a directory this run creates' % (key, path))
+                self.checked.append('%s %s: in a directory this run creates or hands to %s' % (key, path, self.user.name))
         for key, directory in storage_dirs(self.config):
             if self._created_by_this_run(directory):
                 continue
@@ -367,3 +367,74 @@ def _verify_error(output):
             logged.append(': '.join(str(entry[k]) for k in ('message', 'error') if entry.get(k)))
     found = text or logged
     return ' '.join(found)[:1000] if found else output.strip()[-500:]
+
+
+# -- what a run would change ----------------------------------------------------------------------
+def _sha256(path):
+    import hashlib
+    digest = hashlib.sha256()
+    with open(path, 'rb') as handle:
+        for block in iter(lambda: handle.read(1 << 20), b''):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _owner_names(st):
+    try:
+        owner = pwd.getpwuid(st.st_uid).pw_name
+    except KeyError:
+        owner = str(st.st_uid)
+    try:
+        group = grp.getgrgid(st.st_gid).gr_name
+    except KeyError:
+        group = str(st.st_gid)
+    return owner, group
+
+
+def _attributes_differ(st, want):
+    """True when owner, group or mode (those given in ``want``) differ from ``st``."""
+    owner, group = _owner_names(st)
+    if want.get('owner') and want['owner'] != owner:
+        return True
+    if want.get('group') and want['group'] != group:
+        return True
+    return bool(want.get('mode')) and int(str(want['mode']), 8) != (st.st_mode & 0o7777)
+
+
+def install_state(directories=(), files=(), links=(), read=()):
+    """Compare what is on the host with what it should be, reading only.
+
+    directories: [{path, owner, group, mode}]; files: [{path, owner, group, mode, sha256}];
+    links: [{path, target}]; read: [path] whose text is returned (small, non-binary files).
+    Returns {directories, files, links}: the paths that need a change, and {content: {path: text}}
+    and {link_targets: {path: current target}} for what the caller needs to decide the rest.
+    """
+    import stat as stat_module
+    state = {'directories': [], 'files': [], 'links': [], 'content': {}, 'link_targets': {}}
+    for want in directories:
+        try:
+            st = os.stat(want['path'])
+        except OSError:
+            state['directories'].append(want['path'])
+            continue
+        if not stat_module.S_ISDIR(st.st_mode) or _attributes_differ(st, want):
+            state['directories'].append(want['path'])
+    for want in files:
+        try:
+            st = os.stat(want['path'])
+        except OSError:
+            state['files'].append(want['path'])
+            continue
+        if (not stat_module.S_ISREG(st.st_mode) or _attributes_differ(st, want)
+                or (want.get('sha256') and want['sha256'].lower() != _sha256(want['path']))):
+            state['files'].append(want['path'])
+    for want in links:
+        target = os.readlink(want['path']) if os.path.islink(want['path']) else None
+        state['link_targets'][want['path']] = target
+        if target != want['target']:
+            state['links'].append(want['path'])
+    for path in read:
+        if os.path.isfile(path):
+            with open(path, 'rb') as handle:
+                state['content'][path] = handle.read().decode('utf-8', 'replace')
+    return state

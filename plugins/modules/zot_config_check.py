@@ -80,8 +80,8 @@ options:
         type: str
   staged_dirs:
     description:
-      - Directories that this run creates for O(user) (data, log). A storage root or log file inside one that
-        does not exist yet counts as writable (check mode on a fresh host).
+      - Directories that this run creates for O(user), or gives to it, before zot starts (data, log) and that are
+        not yet so - in check mode. A storage root or log file inside one counts as writable.
     type: list
     elements: path
     default: []

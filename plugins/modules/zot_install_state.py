@@ -1,0 +1,217 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, zotops maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: zot_install_state
+short_description: Tell, in one read-only call, which of zot's files, directories, links and service need a change
+version_added: 0.2.0
+description:
+  - Compares what is on the host with what it should be - directories (owner, group, mode), files (owner,
+    group, mode, SHA-256 of the content), symbolic links (target), the service user and group, and a
+    systemd unit's active and enabled state - and returns the paths that differ.
+  - The C(zotops.zot.server) role runs it once and then runs its writing tasks (M(ansible.builtin.copy),
+    M(ansible.builtin.file), ...) only for what differs, so a run that changes nothing costs one module call
+    instead of one per file.
+  - Reads only; returns the text of the files named in O(read) (the role reads the live configuration and
+    the htpasswd file this way), so register it in a task with C(no_log) when one of them is secret.
+author:
+  - zotops maintainers (@zotops)
+extends_documentation_fragment:
+  - zotops.zot.attributes
+attributes:
+  check_mode:
+    description: Reads only; runs the same in check mode.
+    support: full
+  diff_mode:
+    description: Nothing to show; the module changes nothing.
+    support: none
+options:
+  user:
+    description: Service user whose existence is reported in RV(user_exists).
+    type: str
+  group:
+    description: Service group whose existence is reported in RV(group_exists).
+    type: str
+  directories:
+    description: Directories as they should be; C(owner), C(group) and C(mode) are compared when given.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      path:
+        description: Path of the directory.
+        type: path
+        required: true
+      owner:
+        description: Owner's name.
+        type: str
+      group:
+        description: Group's name.
+        type: str
+      mode:
+        description: Mode as an octal string such as V(0750).
+        type: str
+  files:
+    description: Regular files as they should be; C(sha256) is the SHA-256 of the content they should have.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      path:
+        description: Path of the file.
+        type: path
+        required: true
+      owner:
+        description: Owner's name.
+        type: str
+      group:
+        description: Group's name.
+        type: str
+      mode:
+        description: Mode as an octal string such as V(0600).
+        type: str
+      sha256:
+        description: SHA-256 (hex) of the content the file should have; not compared when omitted.
+        type: str
+  links:
+    description: Symbolic links and the target each should point to.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      path:
+        description: Path of the link.
+        type: path
+        required: true
+      target:
+        description: Target it should point to.
+        type: str
+        required: true
+  read:
+    description: Files whose text is returned in RV(content) when they exist.
+    type: list
+    elements: path
+    default: []
+  systemd_unit:
+    description: A systemd unit whose state is reported in RV(service).
+    type: str
+'''
+
+EXAMPLES = r'''
+- name: Read what zot's files look like now
+  zotops.zot.zot_install_state:
+    user: zot
+    group: zot
+    directories:
+      - {path: /var/lib/zot, owner: zot, group: zot, mode: "0750"}
+    files:
+      - path: /etc/zot/config.json
+        owner: root
+        group: zot
+        mode: "0640"
+        sha256: "{{ config_text | hash('sha256') }}"
+    links:
+      - {path: /usr/local/bin/zot, target: /usr/local/lib/zot/zot-v2.1.20-linux-amd64}
+    systemd_unit: zot
+  register: zot_state
+
+- name: Write the configuration only when it differs
+  ansible.builtin.copy:
+    content: "{{ config_text }}"
+    dest: /etc/zot/config.json
+    mode: "0640"
+  when: "'/etc/zot/config.json' in zot_state.files"
+'''
+
+RETURN = r'''
+user_exists:
+  description: Whether O(user) exists (null when not asked).
+  returned: always
+  type: bool
+group_exists:
+  description: Whether O(group) exists (null when not asked).
+  returned: always
+  type: bool
+directories:
+  description: Paths from O(directories) that are missing, not directories, or differ in owner, group or mode.
+  returned: always
+  type: list
+  elements: str
+files:
+  description: Paths from O(files) that are missing, not regular files, or differ in owner, group, mode or content.
+  returned: always
+  type: list
+  elements: str
+links:
+  description: Paths from O(links) that are not links to their target.
+  returned: always
+  type: list
+  elements: str
+link_targets:
+  description: The current target of each path in O(links) (null when it is not a link).
+  returned: always
+  type: dict
+content:
+  description: Text of each file in O(read) that exists, by path.
+  returned: always
+  type: dict
+service:
+  description: C(active) and C(enabled) of O(systemd_unit), as C(systemctl is-active) and C(is-enabled) report them.
+  returned: when O(systemd_unit) is given
+  type: dict
+  sample: {"active": true, "enabled": true}
+'''
+
+import grp
+import pwd
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.zotops.zot.plugins.module_utils.zot_host import install_state
+
+
+def _exists(lookup, name):
+    if not name:
+        return None
+    try:
+        lookup(name)
+        return True
+    except KeyError:
+        return False
+
+
+def main():
+    owned = dict(path=dict(type='path', required=True), owner=dict(type='str'), group=dict(type='str'),
+                 mode=dict(type='str'))
+    module = AnsibleModule(
+        argument_spec=dict(
+            user=dict(type='str'),
+            group=dict(type='str'),
+            directories=dict(type='list', elements='dict', default=[], options=owned),
+            files=dict(type='list', elements='dict', default=[], options=dict(owned, sha256=dict(type='str'))),
+            links=dict(type='list', elements='dict', default=[], options=dict(
+                path=dict(type='path', required=True), target=dict(type='str', required=True))),
+            read=dict(type='list', elements='path', default=[]),
+            systemd_unit=dict(type='str'),
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+    result = install_state(p['directories'], p['files'], p['links'], p['read'])
+    result.update(changed=False, user_exists=_exists(pwd.getpwnam, p['user']),
+                  group_exists=_exists(grp.getgrnam, p['group']))
+    if p['systemd_unit']:
+        systemctl = module.get_bin_path('systemctl', required=True)
+        active = module.run_command([systemctl, 'is-active', p['systemd_unit']])
+        enabled = module.run_command([systemctl, 'is-enabled', p['systemd_unit']])
+        result['service'] = {'active': active[1].strip() == 'active', 'enabled': enabled[1].strip() == 'enabled'}
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
