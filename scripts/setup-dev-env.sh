@@ -116,12 +116,38 @@ authentik_client_oldest() {
   ZOTOPS_CACHE=$cache "$venv/bin/python" "$repo/tests/integration/authentik/releases.py"
 }
 
+gitea_binary() {
+  # Gitea (whose Actions-secrets API Forgejo shares) for the forgejo/gitea secret store tests. Built
+  # from the Go module proxy by a small local go.mod that requires it and repeats its replace lines
+  # (a dependency's replaces do not apply); cgo for SQLite. Not fatal: those tests skip with the error.
+  local version=${GITEA_VERSION:-1.26.0} dir
+  dir="$cache/gitea-$version"
+  gitea_bin="$dir/bin/gitea"
+  gitea_error="$dir/unavailable.txt"
+  if [ -x "$gitea_bin" ]; then echo "    reusing $gitea_bin"; rm -f "$gitea_error"; return; fi
+  mkdir -p "$dir/src"
+  if (cd "$dir/src" && export GOFLAGS=-mod=mod &&
+        go mod download -json "code.gitea.io/gitea@v$version" >download.json &&
+        gomod=$("$python" -c 'import json,sys; print(json.load(sys.stdin)["GoMod"])' <download.json) &&
+        { printf 'module zotops.local/gitea-build\n\ngo %s\n\nrequire code.gitea.io/gitea v%s\n\n' \
+            "$(awk '/^go /{print $2; exit}' "$gomod")" "$version"
+          grep -E '^replace ' "$gomod" | sed 's| //.*||'; } >go.mod &&
+        CGO_ENABLED=1 go build -tags 'sqlite sqlite_unlock_notify' -o "$dir/bin/gitea.tmp" code.gitea.io/gitea &&
+        mv "$dir/bin/gitea.tmp" "$gitea_bin") >"$dir/build.log" 2>&1; then
+    rm -f "$gitea_error"
+  else
+    cp "$dir/build.log" "$gitea_error"
+    echo "    gitea could not be built: $(tail -n 1 "$gitea_error")"
+  fi
+}
+
 step "debian packages" debian_packages
 step "python virtualenv" python_venv
 step "authentik-client oldest" authentik_client_oldest
 step "zot $ZOT_VERSION" zot_binary
 step "java runtime" java_runtime
 step "keycloak $KEYCLOAK_VERSION" keycloak_dist
+step "gitea" gitea_binary
 
 cat >"$cache/harness.env" <<ENV
 ZOTOPS_VENV=$venv
@@ -129,6 +155,8 @@ ZOTOPS_ZOT_BIN=$zot_bin
 ZOTOPS_ZOT_ERROR=$zot_error
 ZOTOPS_JAVA_HOME=$java_home
 ZOTOPS_KEYCLOAK_HOME=$keycloak_home
+ZOTOPS_GITEA_BIN=$gitea_bin
+ZOTOPS_GITEA_ERROR=$gitea_error
 ENV
 
 echo "==> setup timings"

@@ -265,3 +265,67 @@ def test_apikey_routes_exist_only_with_apikey_true(zot_factory, htpasswd_file, a
         assert requests.get(f"{zot.url}/v2/", auth=(USER, made.json()["apiKey"]), timeout=10).status_code == 200
     else:
         assert made.status_code == 404, (made.status_code, made.text)
+
+
+def test_scheduled_rotation_into_file_aws_and_forgejo(zot, tmp_path, moto_server, gitea_server, oci_image, skopeo_copy):
+    """Issue 11 §3: the playbook, run as a scheduler runs it, rotates the CI key into a local file, AWS
+    Secrets Manager (moto) and Forgejo Actions secrets (a real Gitea 1.26, the API Forgejo shares)."""
+    repo = "ci-" + tmp_path.name[-12:].replace("_", "-")
+    assert gitea_server.api("POST", "/user/repos", json={"name": repo}).status_code == 201
+    repo_id = gitea_server.api("GET", f"/repos/{gitea_server.admin_user}/{repo}").json()["id"]
+    secret_id = "zotops/" + repo
+    stores = [{"type": "file", "path": str(tmp_path / "key")},
+              {"type": "aws_secretsmanager", "secret_id": secret_id, "region": moto_server.region,
+               "endpoint_url": moto_server.endpoint_url, "access_key": moto_server.access_key,
+               "secret_key": moto_server.secret_key},
+              {"type": "forgejo", "url": gitea_server.url, "token": gitea_server.token,
+               "owner": gitea_server.admin_user, "repo": repo, "secret_name": "ZOT_CI_API_KEY"}]
+    sm = moto_server.client()
+
+    def everywhere():
+        return (stored(tmp_path), sm.get_secret_value(SecretId=secret_id)["SecretString"],
+                gitea_server.stored_secrets().get((0, repo_id, "ZOT_CI_API_KEY")))
+
+    first = rotate(zot, tmp_path, stores=stores, verbosity=3, diff=True)
+    assert first.rc == 0, first
+    old = stored(tmp_path)
+    assert everywhere() == (old, old, old)
+
+    # The scheduled run: the current key (from the file store) makes its successor.
+    by_key = {"zot_apikey_current_key_file": str(tmp_path / "key")}
+    rotated = rotate(zot, tmp_path, stores=stores, auth=by_key, verbosity=3, diff=True,
+                     extra={"zot_apikey_state": "rotated", "zot_apikey_test_push_repository": "ci/rotation-probe"})
+    assert rotated.rc == 0, rotated
+    new = stored(tmp_path)
+    assert new != old and everywhere() == (new, new, new)
+    assert [k["uuid"] for k in keys(zot)] and len(keys(zot)) == 1
+    assert v2_status(zot, old) == 401 and v2_status(zot, new) == 200
+    assert skopeo_copy(oci_image, f"docker://127.0.0.1:{zot.port}/ci/app:scheduled", creds=f"{USER}:{new}").returncode == 0
+
+    # The next scheduled run, inside the validity window: nothing is written anywhere.
+    versions = len(sm.list_secret_version_ids(SecretId=secret_id)["Versions"])
+    gitea_before = gitea_server.stored_secrets()
+    again = rotate(zot, tmp_path, stores=stores, auth=by_key, verbosity=3, diff=True)
+    assert again.rc == 0 and again.changed == 0, again
+    assert len(sm.list_secret_version_ids(SecretId=secret_id)["Versions"]) == versions
+    assert gitea_server.stored_secrets() == gitea_before and everywhere() == (new, new, new)
+    for result in (first, rotated, again):
+        for secret in (old, new, gitea_server.token, PASSWORD):
+            assert secret not in result.output
+
+
+def test_failed_push_test_restores_forgejo(zot, tmp_path, gitea_server):
+    """A write-only store gets the previous key back on rollback (it is known: the module used it)."""
+    repo = "rb-" + tmp_path.name[-12:].replace("_", "-")
+    assert gitea_server.api("POST", "/user/repos", json={"name": repo}).status_code == 201
+    repo_id = gitea_server.api("GET", f"/repos/{gitea_server.admin_user}/{repo}").json()["id"]
+    stores = [{"type": "file", "path": str(tmp_path / "key")},
+              {"type": "forgejo", "url": gitea_server.url, "token": gitea_server.token,
+               "owner": gitea_server.admin_user, "repo": repo, "secret_name": "ZOT_CI_API_KEY"}]
+    assert rotate(zot, tmp_path, stores=stores).rc == 0
+    old = stored(tmp_path)
+    failed = rotate(zot, tmp_path, stores=stores, auth={"zot_apikey_current_key_file": str(tmp_path / "key")},
+                    extra={"zot_apikey_state": "rotated", "zot_apikey_test_push_repository": "readonly/probe"})
+    assert failed.rc != 0 and "step test" in failed.output
+    assert gitea_server.stored_secrets()[(0, repo_id, "ZOT_CI_API_KEY")] == old
+    assert len(keys(zot)) == 1 and v2_status(zot, old) == 200
