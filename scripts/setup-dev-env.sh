@@ -133,6 +133,11 @@ gitea_binary() {
             "$(awk '/^go /{print $2; exit}' "$gomod")" "$version"
           grep -E '^replace ' "$gomod" | sed 's| //.*||'; } >go.mod &&
         CGO_ENABLED=1 go build -tags 'sqlite sqlite_unlock_notify' -o "$dir/bin/gitea.tmp" code.gitea.io/gitea &&
+        # Without the bindata tag Gitea reads its locales from STATIC_ROOT_PATH/options (it will not
+        # start without them); the harness points STATIC_ROOT_PATH at $dir/static.
+        rm -rf "$dir/static" && mkdir -p "$dir/static" &&
+        cp -r "$("$python" -c 'import json,sys; print(json.load(sys.stdin)["Dir"])' <download.json)/options" "$dir/static/" &&
+        chmod -R u+w "$dir/static" &&
         mv "$dir/bin/gitea.tmp" "$gitea_bin") >"$dir/build.log" 2>&1; then
     rm -f "$gitea_error"
   else

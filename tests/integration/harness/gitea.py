@@ -72,6 +72,7 @@ ROOT_URL = {self.url}/
 DISABLE_SSH = true
 OFFLINE_MODE = true
 APP_DATA_PATH = {self.workdir / "data"}
+STATIC_ROOT_PATH = {Path(self.binary).resolve().parent.parent / "static"}
 
 [repository]
 ROOT = {self.workdir / "repos"}
@@ -110,13 +111,17 @@ LEVEL = Warn
     def stored_secrets(self):
         """{(owner_id, repo_id, NAME): value} straight from Gitea's database, decrypted as Gitea does
         (models/secret, modules/secret: AES-CFB, key sha256(SECRET_KEY), IV first, base64 inside)."""
-        from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+        from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
+        try:  # cryptography >= 43 keeps CFB among its "decrepit" (legacy) modes
+            from cryptography.hazmat.decrepit.ciphers.modes import CFB
+        except ImportError:
+            from cryptography.hazmat.primitives.ciphers.modes import CFB
         key = hashlib.sha256(self.secret_key.encode()).digest()
         out = {}
         with sqlite3.connect(self.db) as db:
             for owner_id, repo_id, name, data in db.execute("SELECT owner_id, repo_id, name, data FROM secret"):
                 raw = bytes.fromhex(data)
-                decryptor = Cipher(algorithms.AES(key), modes.CFB(raw[:16])).decryptor()
+                decryptor = Cipher(algorithms.AES(key), CFB(raw[:16])).decryptor()
                 out[(owner_id, repo_id, name)] = base64.b64decode(decryptor.update(raw[16:]) + decryptor.finalize()).decode()
         return out
 
