@@ -91,11 +91,11 @@ def main():
             root = work / f"host-{run}"
             root.mkdir(mode=0o755)
             host = Host(root / "host", {"zot_release_base_url": mirror.base_url}, systemctl_dir(root))
-            fresh, _ = timed(host.run, playbook=role_play, **ROLE_VARS)
+            fresh, _result = timed(host.run, playbook=role_play, **ROLE_VARS)
             noop, result = timed(host.run, playbook=role_play, **ROLE_VARS)
             if result.changed:
                 raise SystemExit(f"the no-op converge changed {result.changed} things:\n{result}")
-            check, _ = timed(host.run, playbook=role_play, check=True, **ROLE_VARS)
+            check, _result = timed(host.run, playbook=role_play, check=True, **ROLE_VARS)
             figures["fresh converge"].append(fresh)
             figures["no-op converge"].append(noop)
             figures["check (no change)"].append(check)

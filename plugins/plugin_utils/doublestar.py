@@ -178,7 +178,7 @@ def _parse(glob):
         if segment == "**":
             elements.append(("globstar_end",) if last else ("globstar",))
             continue
-        parsed, _ = _parse_sequence(segment, 0, "")
+        parsed, _end = _parse_sequence(segment, 0, "")
         elements.extend(parsed)
         if not last:
             elements.append(("char", "/"))
@@ -300,8 +300,7 @@ def _walk(elements):
         yield element
         if element[0] == "alt":
             for alternative in element[1]:
-                for inner in _walk(alternative):
-                    yield inner
+                yield from _walk(alternative)
 
 
 def json_quote(text):

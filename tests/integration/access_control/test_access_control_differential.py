@@ -374,7 +374,7 @@ def test_port_of_doublestar_agrees_with_known_answers():
     cases = [("team/**", "team", True), ("team*/**", "team", False), ("team*/**", "teamx/y", True),
              ("**/secret", "secret", True), ("a/**/b", "a/b", True), ("team-[!a]/**", "team-b/x", True),
              ("team-[!a]/**", "team-a/x", False), ("{a,b}/**", "b", True), ("*", "a/b", False)]
-    assert [(p, n, glob_match(p, n)) for p, n, _ in cases] == cases
+    assert [(p, n, glob_match(p, n)) for p, n, _expected in cases] == cases
 
 
 def test_filter_against_real_zot(zot_bin, seeded_storage, htpasswd_file, tmp_path):
@@ -444,6 +444,7 @@ PATTERN_CASES = [r"^v[0-9]+\.[0-9]+\.[0-9]+$", r"\p{Lu}", r"^(?i)rc$", r"^\Qv1.0
 def test_accepted_patterns_are_exactly_those_zot_starts_with(zot_bin, pattern, tmp_path):
     """zot verify compiles every CEL condition (and its constant regex) the way zot serve does."""
     spec = {"tiers": {"ci": {"users": ["ci"], "actions": ["read", "create"], "immutable_tags": pattern}}}
+    error = None
     try:
         compiled = access_control(spec)
     except AnsibleFilterError as exc:

@@ -41,7 +41,7 @@ VAULT = {
 
 def test_every_command_names_an_inventory():
     """No ansible-playbook line in the guide leaves Ansible to warn "No inventory was parsed"."""
-    lines = [argv for _, argv in guide.commands(guide.GUIDE.read_text()) if argv[:1] == ["ansible-playbook"]]
+    lines = [argv for _section, argv in guide.commands(guide.GUIDE.read_text()) if argv[:1] == ["ansible-playbook"]]
     assert len(lines) >= 8
     for argv in lines:
         assert "-i" in argv or any(a.startswith("--inventory") for a in argv), " ".join(argv)
@@ -136,7 +136,7 @@ def _write_project(project, host, keycloak, cert, key):
 
 def _guide_commands(parts, section):
     found = guide.commands(parts[section])
-    return [argv for _, argv in found if argv[:1] == ["ansible-playbook"]], found
+    return [argv for _section, argv in found if argv[:1] == ["ansible-playbook"]], found
 
 
 def _playbook_lines(lines, playbook):
@@ -164,7 +164,7 @@ def walk(release_mirror, keycloak_server, tmp_path_factory):
         parts = _write_project(project, host, keycloak_server, cert, key)
         walked = Walk(host, keycloak_server, project)
         lines1, found1 = _guide_commands(parts, "1")
-        lines2, _ = _guide_commands(parts, "2")
+        lines2, _found = _guide_commands(parts, "2")
         walked.serve_argv = _serve_argv(found1, host)
         try:
             started = time.monotonic()
@@ -198,8 +198,6 @@ def walk(release_mirror, keycloak_server, tmp_path_factory):
                 keycloak_server.admin("DELETE", "/platform")
             except requests.RequestException:
                 pass
-
-
 
 
 @pytest.mark.zot
@@ -260,7 +258,7 @@ class TestGuideWalk:
         assert page.status_code == 200 and 'id="kc-form-login"' in page.text, page.text[:500]
 
     def test_no_secret_in_any_output(self, walk):
-        credentials = [p for p in walk.host.root.joinpath("etc").glob("oidc-*credentials.json")]
+        credentials = list(walk.host.root.joinpath("etc").glob("oidc-*credentials.json"))
         assert credentials
         secret = json.loads(credentials[0].read_text())["clientsecret"]
         assert len(secret) > 8

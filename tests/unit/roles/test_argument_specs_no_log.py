@@ -30,11 +30,11 @@ SECRET_OPTIONS = [(full, option) for full, leaf, option in spec_options()
 
 
 def test_the_secret_options_are_found():
-    names = {full.split(":")[-1] for full, _ in SECRET_OPTIONS}
+    names = {full.split(":")[-1] for full, _option in SECRET_OPTIONS}
     assert {"zot_oidc_keycloak_auth_password", "zot_oidc_keycloak_auth_client_secret", "zot_oidc_keycloak_token",
             "zot_oidc_authentik_token", "zot_htpasswd_users.password"} <= names
 
 
-@pytest.mark.parametrize("full,option", SECRET_OPTIONS, ids=[full for full, _ in SECRET_OPTIONS])
+@pytest.mark.parametrize("full,option", SECRET_OPTIONS, ids=[full for full, _option in SECRET_OPTIONS])
 def test_secret_option_is_no_log(full, option):
     assert option.get("no_log") is True, f"{full} holds a secret and must be marked no_log: true"
