@@ -16,7 +16,6 @@ moto are started here and stopped after.
 Usage: .venv/bin/python benchmarks/rotation.py [--runs 5]
 """
 import argparse
-import os
 import secrets
 import statistics
 import sys
@@ -78,7 +77,7 @@ def main():
         timed(PLAYBOOK, dict(base, zot_apikey_password=password))
         by_key = dict(base, zot_apikey_current_key_file=str(key_file))
         timed(floor_play, {})  # warm the page cache for Ansible's imports
-        for _ in range(options.runs):
+        for _run in range(options.runs):
             zot_proxy.take(), moto_proxy.take()
             elapsed, _result = timed(floor_play, {})
             measured["floor"][0].append(elapsed)
@@ -107,11 +106,14 @@ def main():
     floor = statistics.median(measured["floor"][0])
     print(f"\nzotops.zot.rotate_api_key, median of {options.runs} runs; requests counted at proxies in front of "
           f"zot and moto\n")
+
+    def show(counts):
+        return ", ".join(f"{m} {n}" for m, n in sorted(counts.items())) or "none"
+
     print(f"{'run':10} {'wall s':>7} {'above floor s':>14}  {'zot requests':32} store requests (moto)")
     for name, (times, counts) in measured.items():
         wall = statistics.median(times)
         zot_counts, store_counts = counts[-1]
-        show = (lambda c: ", ".join(f"{m} {n}" for m, n in sorted(c.items())) or "none")
         above = "" if name == "floor" else f"{wall - floor:14.2f}"
         print(f"{name:10} {wall:7.2f} {above:>14}  {show(zot_counts):32} {show(store_counts)}")
     full = statistics.median(measured["rotation"][0]) - floor
