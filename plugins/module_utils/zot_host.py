@@ -28,6 +28,7 @@ import shutil
 import socket
 import ssl
 import subprocess
+import sys
 import tempfile
 
 # Run as the service user: prints every "need:path" argument whose test fails. `x` is a directory
@@ -162,7 +163,15 @@ class ServiceUser(object):
     def popen_kwargs(self):
         if not self.switchable or os.geteuid() == self.uid:
             return {}
-        return {'user': self.uid, 'group': self.gid, 'extra_groups': self.groups}
+        if sys.version_info >= (3, 9):
+            return {'user': self.uid, 'group': self.gid, 'extra_groups': self.groups}
+        uid, gid, groups = self.uid, self.gid, self.groups  # Python 3.8 targets: no user= yet
+
+        def drop_privileges():
+            os.setgroups(groups)
+            os.setgid(gid)
+            os.setuid(uid)
+        return {'preexec_fn': drop_privileges}
 
     def chown(self, path):
         if self.switchable and os.geteuid() == 0:
