@@ -91,7 +91,7 @@ SERVER_PLAYBOOK = textwrap.dedent("""\
             username: ci
             password: "{{ ci_password }}"
             label: ci
-            valid_days: 30
+            valid_days: 90
             stores:
               - type: file
                 path: "{{ key_file }}"
