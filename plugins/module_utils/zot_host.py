@@ -21,12 +21,14 @@ __metaclass__ = type
 import copy
 import errno
 import grp
+import hashlib
 import json
 import os
 import pwd
 import shutil
 import socket
 import ssl
+import stat as stat_module
 import subprocess
 import sys
 import tempfile
@@ -380,7 +382,6 @@ def _verify_error(output):
 
 # -- what a run would change ----------------------------------------------------------------------
 def _sha256(path):
-    import hashlib
     digest = hashlib.sha256()
     with open(path, 'rb') as handle:
         for block in iter(lambda: handle.read(1 << 20), b''):
@@ -418,7 +419,6 @@ def install_state(directories=(), files=(), links=(), read=()):
     Returns {directories, files, links}: the paths that need a change, and {content: {path: text}}
     and {link_targets: {path: current target}} for what the caller needs to decide the rest.
     """
-    import stat as stat_module
     state = {'directories': [], 'files': [], 'links': [], 'content': {}, 'link_targets': {}}
     for want in directories:
         try:
