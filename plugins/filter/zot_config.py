@@ -4,20 +4,24 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Build zot's config.json as data from the zotops.zot.server role's variables.
 
-Every secret goes to a credentials file (LDAP bind, OpenID client, session keys, sync upstreams),
-so the config itself holds none and its diff can be shown as it is.
+Every secret goes to a credentials file (LDAP bind, OpenID client, session keys, sync upstreams, S3
+keys), so the config itself holds none and its diff can be shown as it is. The one exception is a
+Redis password (zot v2.1.20 reads it from config.json only): the role then masks the config's diff
+(zot_config_masked_diff) and hides the config from task output.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import difflib
 import hashlib
+import json
 import re
 
 from ansible.errors import AnsibleFilterError
 
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
 from ansible_collections.zotops.zot.plugins.module_utils.zot_host import credentials_text
 
@@ -29,6 +33,7 @@ LOG_LEVELS = ("panic", "fatal", "error", "warn", "info", "debug", "trace")
 # Keys whose values are secrets; the config must carry none of them inline (case-insensitive).
 SECRET_KEYS = ("clientsecret", "bindpassword", "password", "hashkey", "encryptkey", "secret",
                "secretkey", "accesskey", "token")
+MASK = "********"
 
 
 def _fail(var, message):
@@ -93,6 +98,90 @@ def _join(directory, filename):
     return directory.rstrip("/") + "/" + filename
 
 
+S3_KEYS = ("bucket", "region", "endpoint", "force_path_style", "skip_verify", "root_directory",
+           "storage_class", "access_key_id", "secret_access_key", "session_token")
+REDIS_KEYS = ("url", "key_prefix", "username", "password")
+REDIS_SCHEMES = ("redis", "rediss", "unix")
+SESSION_STORES = ("local", "redis")
+
+
+def _s3(settings):
+    """storage.storageDriver for S3 (or an S3-compatible server), and the credentials file, if any.
+
+    zot's S3 driver takes keys inline (accesskey/secretkey) or from the AWS SDK's default chain; the
+    role uses the chain's shared credentials file (AWS_SHARED_CREDENTIALS_FILE, set in the unit), so
+    config.json never holds them."""
+    s3 = _dict(settings, "zot_storage_s3")
+    if not s3:
+        return None, None
+    unknown = sorted(set(s3) - set(S3_KEYS))
+    if unknown:
+        _fail("zot_storage_s3", "unknown keys %s (allowed: %s)" % (", ".join(unknown), ", ".join(S3_KEYS)))
+    for key in ("bucket", "region"):
+        if not isinstance(s3.get(key), str) or not s3[key]:
+            _fail("zot_storage_s3.%s" % key, "is required (a non-empty string)")
+    driver = {
+        "name": "s3",
+        "bucket": s3["bucket"],
+        "region": s3["region"],
+        "rootdirectory": "/" + str(s3.get("root_directory") or "/zot").strip("/"),
+        "forcepathstyle": bool(s3.get("force_path_style", False)),
+        "skipverify": bool(s3.get("skip_verify", False)),
+        "secure": True,
+    }
+    endpoint = s3.get("endpoint") or ""
+    if endpoint:
+        parsed = urlparse(endpoint)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            _fail("zot_storage_s3.endpoint", "must be an http(s) URL such as https://minio.example.com:9000, "
+                  "got %r" % endpoint)
+        driver["regionendpoint"] = endpoint.rstrip("/")
+        driver["secure"] = parsed.scheme == "https"
+    if s3.get("storage_class"):
+        driver["storageclass"] = s3["storage_class"]
+    keys = [k for k in ("access_key_id", "secret_access_key") if s3.get(k)]
+    if len(keys) == 1:
+        _fail("zot_storage_s3", "access_key_id and secret_access_key must be given together (or neither, "
+              "for credentials from the environment or an instance role)")
+    credentials = None
+    if keys:
+        lines = ["[default]", "aws_access_key_id = %s" % s3["access_key_id"],
+                 "aws_secret_access_key = %s" % s3["secret_access_key"]]
+        if s3.get("session_token"):
+            lines.append("aws_session_token = %s" % s3["session_token"])
+        path = _str(settings, "zot_storage_s3_credentials_file",
+                    _join(_str(settings, "zot_config_dir", "/etc/zot"), "s3-credentials"))
+        credentials = {"path": path, "kind": "s3", "content": "\n".join(lines) + "\n"}
+    return driver, credentials
+
+
+def _redis(settings):
+    """The Redis connection zot shares between its cache, its metadata and (optionally) its sessions."""
+    redis = _dict(settings, "zot_redis")
+    if not redis:
+        return None
+    unknown = sorted(set(redis) - set(REDIS_KEYS))
+    if unknown:
+        _fail("zot_redis", "unknown keys %s (allowed: %s)" % (", ".join(unknown), ", ".join(REDIS_KEYS)))
+    url = redis.get("url")
+    parsed = urlparse(url) if isinstance(url, str) else None
+    if not parsed or parsed.scheme not in REDIS_SCHEMES or not (parsed.netloc or parsed.path):
+        _fail("zot_redis.url", "must be a redis://host:port/db, rediss://host:port/db or unix:///path URL, got %r"
+              % (url,))
+    if parsed.password:
+        _fail("zot_redis.url", "must not carry a password: give it as zot_redis.password (it is masked in "
+              "diffs and logs)")
+    if redis.get("password"):
+        # zot v2.1.20 ignores a password key next to `url` (go-redis' ParseURL takes the URL alone),
+        # so the credentials go into the URL's userinfo.
+        userinfo = quote(str(redis.get("username") or ""), safe="") + ":" + quote(str(redis["password"]), safe="")
+        url = "%s://%s@%s%s" % (parsed.scheme, userinfo, parsed.netloc, url.split(parsed.netloc, 1)[1]
+                                if parsed.netloc else url.split("://", 1)[1])
+    elif redis.get("username"):
+        _fail("zot_redis.username", "needs zot_redis.password")
+    return {"name": "redis", "url": url, "keyprefix": str(redis.get("key_prefix") or "zot")}
+
+
 def _storage(settings):
     storage = {
         "rootDirectory": _str(settings, "zot_data_dir", "/var/lib/zot"),
@@ -104,7 +193,32 @@ def _storage(settings):
     if storage["gc"]:
         storage["gcDelay"] = _duration(settings, "zot_storage_gc_delay", "1h")
         storage["gcInterval"] = _duration(settings, "zot_storage_gc_interval", "24h")
-    return storage
+    files = []
+    driver, credentials = _s3(settings)
+    if driver:
+        storage["storageDriver"] = driver
+    if credentials:
+        files.append(credentials)
+    redis = _redis(settings)
+    if redis:
+        # Cache (blob dedupe index) and metadata (tags, API keys, user data) both go to Redis, so every
+        # replica sees the same repositories and keys.
+        storage["remoteCache"] = True
+        storage["cacheDriver"] = redis
+    return storage, files
+
+
+def _session_driver(settings):
+    store = _str(settings, "zot_session_store") or ("redis" if _dict(settings, "zot_redis") else "local")
+    if store not in SESSION_STORES:
+        _fail("zot_session_store", "must be one of %s, got %r" % (", ".join(SESSION_STORES), store))
+    if store == "local":
+        return None
+    redis = _redis(settings)
+    if not redis:
+        _fail("zot_session_store", "is redis but zot_redis is not set (the Redis the sessions go to)")
+    redis["keyprefix"] = redis["keyprefix"] + "session"
+    return redis
 
 
 def _tls(settings):
@@ -280,6 +394,10 @@ def _auth(settings, config_dir):
     secure_session = _get(settings, "zot_auth_secure_session")
     if secure_session not in (None, ""):
         auth["secureSession"] = _bool(settings, "zot_auth_secure_session")
+    session_driver = _session_driver(settings)
+    # Sessions exist only with an authentication method: zot reads sessionDriver under http.auth.
+    if session_driver and auth:
+        auth["sessionDriver"] = session_driver
     return auth, files
 
 
@@ -431,7 +549,9 @@ def _build(settings):
         log["output"] = _str(settings, "zot_log_output")
     if _str(settings, "zot_log_audit"):
         log["audit"] = _str(settings, "zot_log_audit")
-    config = {"storage": _storage(settings), "http": http, "log": log}
+    storage, storage_files = _storage(settings)
+    files.extend(storage_files)
+    config = {"storage": storage, "http": http, "log": log}
     extensions, sync_files = _extensions(settings, config_dir)
     if extensions:
         config["extensions"] = extensions
@@ -443,13 +563,27 @@ def _build(settings):
     return config, files
 
 
+def _is_secret(key, value):
+    if str(key).lower() in SECRET_KEYS and value not in (None, "", False):
+        return True
+    # A URL with a password in it (a Redis URL's userinfo).
+    return isinstance(value, str) and "://" in value and bool(urlparse(value).password)
+
+
+def _mask_value(value):
+    if isinstance(value, str) and "://" in value and urlparse(value).password:
+        parsed = urlparse(value)
+        return value.replace(parsed.netloc, parsed.netloc.replace(":" + parsed.password + "@", ":" + MASK + "@", 1), 1)
+    return MASK
+
+
 def zot_config_secret_paths(config, _path=""):
     """Dotted paths of keys in a zot config that hold a secret value inline (should be empty)."""
     found = []
     if isinstance(config, dict):
         for key, value in config.items():
             path = "%s.%s" % (_path, key) if _path else str(key)
-            if str(key).lower() in SECRET_KEYS and value not in (None, "", False):
+            if _is_secret(key, value):
                 found.append(path)
             else:
                 found.extend(zot_config_secret_paths(value, path))
@@ -457,6 +591,28 @@ def zot_config_secret_paths(config, _path=""):
         for index, value in enumerate(config):
             found.extend(zot_config_secret_paths(value, "%s[%d]" % (_path, index)))
     return found
+
+
+def _masked(config):
+    if isinstance(config, dict):
+        return dict((k, _mask_value(v) if _is_secret(k, v) else _masked(v)) for k, v in config.items())
+    if isinstance(config, (list, tuple)):
+        return [_masked(v) for v in config]
+    return config
+
+
+def zot_config_masked_diff(before, after, path="config.json"):
+    """Unified diff lines between two zot configs (JSON text or dicts) with every secret value masked."""
+    def text(config):
+        if config in (None, ""):
+            return []
+        if isinstance(config, str):
+            try:
+                config = json.loads(config)
+            except ValueError:
+                return ["(not JSON: %d bytes, not shown)" % len(config)]
+        return json.dumps(_masked(config), indent=2, sort_keys=True).splitlines()
+    return list(difflib.unified_diff(text(before), text(after), "before: " + path, "after: " + path, lineterm=""))
 
 
 def zot_release_checksum(checksums, name, source="checksums.sha256.txt"):
@@ -483,4 +639,5 @@ class FilterModule(object):
             "zot_credentials_text": zot_credentials_text,
             "zot_file_specs": zot_file_specs,
             "zot_config_secret_paths": zot_config_secret_paths,
+            "zot_config_masked_diff": zot_config_masked_diff,
         }

@@ -33,6 +33,10 @@ import subprocess
 import sys
 import tempfile
 
+from ansible_collections.zotops.zot.plugins.module_utils.redis_client import RedisCheckError, describe, ping
+from ansible_collections.zotops.zot.plugins.module_utils.s3_storage import (
+    BucketCheckError, head_bucket, parse_shared_credentials)
+
 # Run as the service user: prints every "need:path" argument whose test fails. `x` is a directory
 # the user must enter and write in, `r` a file it must read, `w` a file it must append to.
 _ACCESS_SCRIPT = r'''
@@ -192,7 +196,7 @@ class HostCheck(object):
     HostCheckError for the first problem found."""
 
     def __init__(self, binary, config, user, staged_files=None, staged_dirs=None, live_config=None,
-                 run_command=None):
+                 run_command=None, environment=None):
         self.binary = binary
         self.config = config
         self.user = user
@@ -202,6 +206,8 @@ class HostCheck(object):
         # not there yet, or not the user's yet).
         self.staged_dirs = [os.path.abspath(d) for d in staged_dirs or []]
         self.live_config = live_config
+        # The environment zot's service runs with (AWS_SHARED_CREDENTIALS_FILE for S3 keys).
+        self.environment = environment or {}
         self.run_command = run_command or self._run
         self.checked = []
         self.skipped = []
@@ -217,6 +223,8 @@ class HostCheck(object):
         self.check_tls()
         self.check_writable()
         self.check_port()
+        self.check_s3()
+        self.check_redis()
         self.verify()
         return {'checked': self.checked, 'skipped': self.skipped}
 
@@ -333,6 +341,53 @@ class HostCheck(object):
         finally:
             probe.close()
         self.checked.append('listen address %s:%s: free' % (address or '*', port))
+
+    # -- shared stores: S3 and Redis ---------------------------------------------------------------
+    def _s3_credentials(self):
+        path = self.environment.get('AWS_SHARED_CREDENTIALS_FILE')
+        if not path:
+            return None
+        if path in self.staged_files:
+            text = self.staged_files[path]
+        else:
+            try:
+                with open(path) as handle:
+                    text = handle.read()
+            except (IOError, OSError) as error:
+                raise HostCheckError('s3_credentials', 'AWS_SHARED_CREDENTIALS_FILE %s cannot be read: %s' % (path, error))
+        credentials = parse_shared_credentials(text)
+        if not credentials:
+            raise HostCheckError('s3_credentials', '%s has no [default] aws_access_key_id and aws_secret_access_key' % path)
+        return credentials
+
+    def check_s3(self):
+        driver = _get(self.config, 'storage', 'storageDriver') or {}
+        if driver.get('name') != 's3':
+            return
+        credentials = self._s3_credentials()
+        try:
+            status = head_bucket(driver, credentials)
+        except BucketCheckError as error:
+            raise HostCheckError('s3_' + error.cause, 'storage.storageDriver: %s' % error.message)
+        self.checked.append('storage.storageDriver: bucket %s answers%s' % (
+            driver['bucket'], ' (signed with the staged keys)' if credentials else
+            ' (exists; access with the keys from the environment not tried)' if status == 403 else ''))
+
+    def check_redis(self):
+        seen = set()
+        for key, driver in (('storage.cacheDriver', _get(self.config, 'storage', 'cacheDriver')),
+                            ('http.auth.sessionDriver', _get(self.config, 'http', 'auth', 'sessionDriver'))):
+            if not isinstance(driver, dict) or driver.get('name') != 'redis' or not driver.get('url'):
+                continue
+            identity = (driver['url'], driver.get('username'), driver.get('password'))
+            if identity in seen:
+                continue
+            seen.add(identity)
+            try:
+                ping(driver['url'], driver.get('username'), driver.get('password'))
+            except RedisCheckError as error:
+                raise HostCheckError(error.cause, '%s: %s' % (key, error.message))
+            self.checked.append('%s: Redis at %s answers PING' % (key, describe(driver['url'])))
 
     # -- zot verify -------------------------------------------------------------------------------
     def verify(self):

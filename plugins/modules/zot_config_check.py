@@ -90,9 +90,19 @@ options:
       - Path of the configuration zot runs now. When its listen address is the candidate's, the port is
         not probed (the running zot holds it).
     type: path
+  environment:
+    description:
+      - The environment zot's service runs with. C(AWS_SHARED_CREDENTIALS_FILE) names the S3 keys (read from
+        O(staged_files) when this run writes them) that sign the bucket check.
+    type: dict
+    default: {}
 notes:
-  - Problems that only zot can find while it starts (an OpenID issuer that does not answer, an LDAP or
-    object store that refuses it) are left to the role's restart health check, which rolls back.
+  - With S3 storage (C(storage.storageDriver.name=s3)) it sends one signed HeadBucket and fails when the
+    endpoint does not answer, the bucket does not exist, it is in another region or the keys are refused.
+    With Redis (C(storage.cacheDriver) or C(http.auth.sessionDriver)) it connects, authenticates and sends
+    C(PING).
+  - Problems that only zot can find while it starts (an OpenID issuer that does not answer, an LDAP
+    that refuses it) are left to the role's restart health check, which rolls back.
 seealso:
   - name: zotops.zot.server role
     description: Runs this module before it replaces zot's configuration.
@@ -127,7 +137,8 @@ skipped:
 cause:
   description:
     - On failure, the class of problem - C(missing_file), C(unreadable_file), C(tls), C(storage), C(log),
-      C(port), C(verify) or C(access).
+      C(port), C(verify), C(access), C(s3_endpoint), C(s3_bucket), C(s3_region), C(s3_credentials), C(redis)
+      or C(redis_auth).
   returned: failure
   type: str
 '''
@@ -143,7 +154,8 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             binary=dict(type='path', required=True),
-            config=dict(type='dict', required=True),
+            # May hold a Redis password (zot reads it from config.json only).
+            config=dict(type='dict', required=True, no_log=True),
             user=dict(type='str', required=True),
             group=dict(type='str'),
             staged_files=dict(type='list', elements='dict', default=[], options=dict(
@@ -153,6 +165,7 @@ def main():
             )),
             staged_dirs=dict(type='list', elements='path', default=[]),
             live_config_path=dict(type='path'),
+            environment=dict(type='dict', default={}),
         ),
         supports_check_mode=True,
     )
@@ -166,7 +179,7 @@ def main():
             live = None  # an unreadable live config holds no port we know of
     check = HostCheck(p['binary'], p['config'], ServiceUser(p['user'], p['group']),
                       staged_files=dict((f['path'], f['content']) for f in p['staged_files']),
-                      staged_dirs=p['staged_dirs'], live_config=live)
+                      staged_dirs=p['staged_dirs'], live_config=live, environment=p['environment'])
     try:
         result = check.run()
     except HostCheckError as error:

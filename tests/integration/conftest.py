@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from integration.harness import aws, browser, keycloak, ldap, mirror, oci, zot
+from integration.harness import aws, browser, haproxy, keycloak, ldap, mirror, oci, redis, zot
 from integration.harness.env import REPO, VERSIONS, venv_bin
 
 
@@ -109,6 +109,43 @@ def moto_server(tmp_path_factory):
         yield server.start()
     finally:
         server.stop()
+
+
+def _require(binary_and_reason):
+    """The path of a Debian-packaged server; skips (fails with ZOTOPS_REQUIRE_ZOT=1) with the reason."""
+    path, reason = binary_and_reason
+    if path is None:
+        if os.environ.get("ZOTOPS_REQUIRE_ZOT") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return path
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    """A password-protected redis-server: zot's shared cache, metadata and session store."""
+    _require(redis.redis_server_binary())
+    server = redis.RedisServer(tmp_path_factory.mktemp("redis"))
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def haproxy_factory(tmp_path_factory):
+    """Start HAProxy in front of {name: port} replicas; every one is stopped at the end of the session."""
+    _require(haproxy.haproxy_binary())
+    started = []
+
+    def start(servers):
+        proxy = haproxy.HAProxy(tmp_path_factory.mktemp("haproxy"), servers)
+        started.append(proxy)
+        return proxy.start()
+
+    yield start
+    for proxy in started:
+        proxy.stop()
 
 
 @pytest.fixture(scope="session")
