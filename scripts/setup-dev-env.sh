@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Sets up everything the tests and the demo need, on a fresh machine or a warm one:
 # Debian packages, the Python virtualenv, zot built from the Go module proxy, Keycloak from
-# Maven Central and a JDK for it. Everything downloaded or built lives in $ZOTOPS_CACHE
-# (default ~/.cache/zotops-zot) so a second run, even from a fresh clone, reuses it.
+# Maven Central and a JDK for it, Gitea and a Vault dev server built from the Go module proxy.
+# Everything downloaded or built lives in $ZOTOPS_CACHE (default ~/.cache/zotops-zot) so a second
+# run, even from a fresh clone, reuses it.
 # Prints how long each step took. Writes $ZOTOPS_CACHE/harness.env for the test harness.
 set -euo pipefail
 
@@ -120,7 +121,7 @@ gitea_binary() {
   # Gitea (whose Actions-secrets API Forgejo shares) for the forgejo/gitea secret store tests. Built
   # from the Go module proxy by a small local go.mod that requires it and repeats its replace lines
   # (a dependency's replaces do not apply); cgo for SQLite. Not fatal: those tests skip with the error.
-  local version=${GITEA_VERSION:-1.26.0} dir
+  local version=$GITEA_VERSION dir
   dir="$cache/gitea-$version"
   gitea_bin="$dir/bin/gitea"
   gitea_error="$dir/unavailable.txt"
@@ -146,13 +147,50 @@ gitea_binary() {
   fi
 }
 
+vault_dev_server() {
+  # HashiCorp Vault's KV v2 for the vault_kv2 secret store tests. tests/integration/harness/vaultdev
+  # (our program) runs Vault's own core, KV v2 plugin and HTTP API handler in memory, as
+  # `vault server -dev` does. Built from the Go module proxy by a local go.mod that requires Vault
+  # and repeats its replace lines. Not the `vault` binary itself: Vault's go.mod replaces its sdk
+  # module with the copy in its own tree (./sdk), which a module download does not contain, and no
+  # published sdk version compiles all of Vault's builtin plugins (see VAULT_SDK_VERSION in
+  # tests/versions.env); its core, HTTP handler and KV plugin do compile against VAULT_SDK_VERSION.
+  # The binary is keyed by the versions and our main.go. Not fatal: those tests skip with the error.
+  local dir key main=$repo/tests/integration/harness/vaultdev/main.go
+  key=$(cat "$main" <(echo "$VAULT_SDK_VERSION") | sha256sum | cut -c1-12)
+  dir="$cache/vault-$VAULT_VERSION"
+  vault_bin="$dir/bin/vaultdev-$key"
+  vault_error="$dir/unavailable.txt"
+  if [ -x "$vault_bin" ]; then echo "    reusing $vault_bin"; rm -f "$vault_error"; return; fi
+  mkdir -p "$dir/src" "$dir/bin"
+  if (cd "$dir/src" && export GOFLAGS=-mod=mod &&
+        go mod download -json "github.com/hashicorp/vault@v$VAULT_VERSION" >download.json &&
+        gomod=$("$python" -c 'import json,sys; print(json.load(sys.stdin)["GoMod"])' <download.json) &&
+        { printf 'module zotops.local/vaultdev\n\ngo %s\n\nrequire github.com/hashicorp/vault v%s\n\n' \
+            "$(awk '/^go /{print $2; exit}' "$gomod")" "$VAULT_VERSION"
+          # Vault's own replaces, but those into its tree (./api, ./sdk) come from the proxy
+          grep -E '^replace ' "$gomod" | grep -v '=> \./' | sed 's| //.*||'
+          echo "replace github.com/hashicorp/vault/sdk => github.com/hashicorp/vault/sdk v$VAULT_SDK_VERSION"; } >go.mod &&
+        cp "$main" main.go &&
+        CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$vault_bin.tmp" . &&
+        mv "$vault_bin.tmp" "$vault_bin") >"$dir/build.log" 2>&1; then
+    rm -f "$vault_error"
+    # earlier builds of our program for this Vault version
+    find "$dir/bin" -name 'vaultdev-*' ! -path "$vault_bin" -delete
+  else
+    cp "$dir/build.log" "$vault_error"
+    echo "    the Vault dev server could not be built: $(tail -n 1 "$vault_error")"
+  fi
+}
+
 step "debian packages" debian_packages
 step "python virtualenv" python_venv
 step "authentik-client oldest" authentik_client_oldest
 step "zot $ZOT_VERSION" zot_binary
 step "java runtime" java_runtime
 step "keycloak $KEYCLOAK_VERSION" keycloak_dist
-step "gitea" gitea_binary
+step "gitea $GITEA_VERSION" gitea_binary
+step "vault $VAULT_VERSION" vault_dev_server
 
 cat >"$cache/harness.env" <<ENV
 ZOTOPS_VENV=$venv
@@ -162,6 +200,8 @@ ZOTOPS_JAVA_HOME=$java_home
 ZOTOPS_KEYCLOAK_HOME=$keycloak_home
 ZOTOPS_GITEA_BIN=$gitea_bin
 ZOTOPS_GITEA_ERROR=$gitea_error
+ZOTOPS_VAULT_BIN=$vault_bin
+ZOTOPS_VAULT_ERROR=$vault_error
 ENV
 
 echo "==> setup timings"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from integration.harness import aws, browser, haproxy, keycloak, ldap, mirror, oci, redis, zot
+from integration.harness import aws, browser, gitea, haproxy, keycloak, ldap, mirror, oci, redis, vault, zot
 from integration.harness.env import REPO, VERSIONS, venv_bin
 
 
@@ -146,6 +146,34 @@ def haproxy_factory(tmp_path_factory):
     yield start
     for proxy in started:
         proxy.stop()
+
+
+@pytest.fixture(scope="session")
+def gitea_server(tmp_path_factory):
+    """A real Gitea (the Actions-secrets API Forgejo shares) built by setup; skips with the exact
+    reason when it could not be built."""
+    binary, reason = gitea.gitea_binary()
+    if binary is None:
+        pytest.skip(reason)
+    server = gitea.GiteaServer(binary, tmp_path_factory.mktemp("gitea"))
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def vault_server(tmp_path_factory):
+    """HashiCorp Vault's core, KV v2 at secret/ and HTTP API (harness/vaultdev) built by setup, with
+    a known root token; skips with the exact reason when it could not be built."""
+    binary, reason = vault.vault_binary()
+    if binary is None:
+        pytest.skip(reason)
+    server = vault.VaultDevServer(binary, tmp_path_factory.mktemp("vault"))
+    try:
+        yield server.start()
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import requests
 
-from .env import setting
+from .env import VERSIONS, setting
 from .process import ManagedProcess, free_port
 
-VERSION = "1.26.0"
+VERSION = VERSIONS["GITEA_VERSION"]
 
 
 def gitea_binary():
@@ -124,25 +124,3 @@ LEVEL = Warn
                 decryptor = Cipher(algorithms.AES(key), CFB(raw[:16])).decryptor()
                 out[(owner_id, repo_id, name)] = base64.b64decode(decryptor.update(raw[16:]) + decryptor.finalize()).decode()
         return out
-
-
-_shared = {"server": None, "users": 0}
-
-
-def session_server(tmp_path_factory):
-    """Generator for session fixtures in several conftests: one Gitea per pytest session, stopped
-    when the last fixture using it is torn down. Skips with the exact reason when not built."""
-    import pytest
-    binary, reason = gitea_binary()
-    if binary is None:
-        pytest.skip(reason)
-    if _shared["server"] is None:
-        _shared["server"] = GiteaServer(binary, tmp_path_factory.mktemp("gitea")).start()
-    _shared["users"] += 1
-    try:
-        yield _shared["server"]
-    finally:
-        _shared["users"] -= 1
-        if _shared["users"] == 0:
-            _shared["server"].stop()
-            _shared["server"] = None
