@@ -40,16 +40,23 @@ class VaultKv2Store(_HttpStore):
 
     def read(self):
         resp = self._request('GET', self._url(), headers=self._headers())
-        if resp.status == 404:
-            return Snapshot(False, known=True, private={'data': None, 'version': 0})
-        if resp.status != 200:
+        if resp.status not in (200, 404):
             self._fail('read', resp)
-        doc = resp.json() or {}
+        try:
+            doc = resp.json() or {}
+        except ValueError:
+            doc = None
+        if not isinstance(doc, dict) or (resp.status == 404 and doc.get('errors')):
+            # Vault answers a secret that is not there with 404 and no error; a 404 with one
+            # ("no handler for route ...") means no KV v2 engine at the mount: a write would fail.
+            self._fail('read', resp)
         inner = doc.get('data') or {}
         data = inner.get('data')
         meta = inner.get('metadata') or {}
         key = self.spec.get('key', 'value')
-        if data is None:  # deleted or destroyed latest version
+        if data is None:
+            # Never written (404, no body data), or its latest version deleted or destroyed: 404 with
+            # that version's metadata. The next write must name that version as its check-and-set.
             return Snapshot(False, known=True, private={'data': None, 'version': meta.get('version', 0)})
         return Snapshot(key in data, value=data.get(key), known=True,
                         private={'data': data, 'version': meta.get('version', 0)})

@@ -126,6 +126,8 @@ def test_zot_down_after_the_key_is_made(zot, tmp_path):
     old = stored(tmp_path)
     before = [k["uuid"] for k in keys(zot)]
 
+    # A Vault double, not the real Vault: the test needs a hook between the store's write and zot
+    # (a real server has none). The double answers as Vault does (secret_stores/test_store_vault.py).
     vault = VaultKv2()
 
     def stop_zot_on_write(req):

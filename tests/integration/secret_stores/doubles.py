@@ -1,4 +1,6 @@
-"""API doubles for the secret stores that have no real server here.
+"""API doubles for the secret stores that have no real server here (and one for Vault, whose real KV
+v2 the tests also run: tests/integration/api_keys uses it to act in the middle of a store write, and
+test_store_vault.py checks it answers the store's requests as Vault does).
 
 Each double is a real HTTP server on loopback. Every request is checked against a small
 extract of the vendor's published API description (``specs/<vendor>.json``): the method and path
@@ -103,7 +105,7 @@ class SpecDouble:
         path = parts.path
         query = dict(parse_qs(parts.query, keep_blank_values=True))
         if self.auth_header and headers.get(self.auth_header) != self.auth_value:
-            return 401, {"message": "bad credentials"}, {}
+            return getattr(self.handler, "auth_failure", (401, {"message": "bad credentials"}, {}))
         for op, rx in self.ops:
             m = rx.match(path)
             if not m or op["method"] != method:
@@ -158,16 +160,27 @@ class SpecDouble:
 
 # --- vendor behaviour -------------------------------------------------------------------------
 class VaultKv2:
+    """KV v2 as the real Vault answers (checked against harness/vaultdev, Vault 1.21.4): a bad or
+    missing token gets 403 "permission denied"; DELETE soft-deletes the latest version (no new
+    version), after which a read is 404 *with* that version's metadata and the next write's
+    check-and-set must name it; a secret never written reads 404 with no error."""
+    auth_failure = (403, {"errors": ["permission denied"]}, {})
+
     def __init__(self):
-        self.data = {}  # path -> list of versions (dict or None)
+        self.data = {}  # (mount, path) -> list of versions (dict, or None once deleted)
 
     def __call__(self, req):
         key = (req.params["kv_v2_mount_path"], req.params["path"])
         versions = self.data.setdefault(key, [])
         if req.method == "GET":
-            if not versions or versions[-1] is None:
+            if not versions:
                 return 404, {"errors": []}, {}
-            return 200, {"data": {"data": versions[-1], "metadata": {"version": len(versions)}}}, {}
+            metadata = {"version": len(versions), "deletion_time": "" if versions[-1] is not None else
+                        "2026-01-01T00:00:00Z", "destroyed": False, "custom_metadata": None,
+                        "created_time": "2026-01-01T00:00:00Z"}
+            if versions[-1] is None:
+                return 404, {"data": {"data": None, "metadata": metadata}}, {}
+            return 200, {"data": {"data": versions[-1], "metadata": metadata}}, {}
         if req.method == "POST":
             doc = req.json()
             cas = (doc.get("options") or {}).get("cas")
@@ -177,7 +190,7 @@ class VaultKv2:
             return 200, {"data": {"version": len(versions)}}, {}
         if req.method == "DELETE":
             if versions:
-                versions.append(None)
+                versions[-1] = None
             return 204, None, {}
 
 

@@ -2,7 +2,10 @@
 vendor's published API description (specs/*.json). Each test checks what a user would notice:
 the store holds the value written, a second ensure() sends no write (or, for write-only stores,
 is documented to write), restore() puts the previous state back, and no request violated the
-spec."""
+spec.
+
+vault_kv2 is tested against Vault itself (test_store_vault.py); its double stays for
+tests/integration/api_keys, and test_store_vault.py checks that it answers as Vault does."""
 import base64
 import json
 
@@ -11,7 +14,7 @@ import pytest
 from ansible_collections.zotops.zot.plugins.module_utils.secret_stores import (
     SecretStoreError, build_store, build_stores)
 from integration.secret_stores.doubles import (
-    GitHub, Gitea, Kubernetes, OnePasswordConnect, SpecDouble, VaultKv2)
+    GitHub, Gitea, Kubernetes, OnePasswordConnect, SpecDouble)
 
 pytestmark = pytest.mark.contract
 
@@ -21,43 +24,6 @@ OLD = "zak_" + "o" * 40
 
 def spec_of(double_url, **kw):
     return dict(kw, url=double_url)
-
-
-def test_vault_kv2_roundtrip_idempotent_restore():
-    state = VaultKv2()
-    with SpecDouble("vault_kv2", state, "X-Vault-Token", "vt") as double:
-        store = build_store(spec_of(double.url, type="vault_kv2", token="vt", mount="kv", path="ci/zot", key="apikey"))
-        snap = store.read()
-        assert snap.exists is False and snap.known
-        # another key in the same secret must survive our writes
-        state.data[("kv", "ci/zot")] = [{"other": "keep"}]
-        snap = store.read()
-        assert store.ensure(OLD, snapshot=snap)["changed"]
-        assert state.data[("kv", "ci/zot")][-1] == {"other": "keep", "apikey": OLD}
-        n = len(double.writes())
-        assert store.ensure(OLD)["changed"] is False
-        assert len(double.writes()) == n, "a no-op sent a write"
-        before = store.read()
-        store.ensure(NEW)
-        assert store.read().value == NEW
-        store.restore(before)
-        assert store.read().value == OLD
-        assert state.data[("kv", "ci/zot")][-1]["other"] == "keep"
-        # path with slashes and a restore of "did not exist"
-        deep = build_store(spec_of(double.url, type="vault_kv2", token="vt", path="a/b/c"))
-        empty = deep.read()
-        deep.write(NEW)
-        deep.restore(empty)
-        assert deep.read().exists is False
-    assert double.violations == []
-
-
-def test_vault_kv2_bad_token_names_the_store_not_the_value():
-    with SpecDouble("vault_kv2", VaultKv2(), "X-Vault-Token", "vt") as double:
-        store = build_store(spec_of(double.url, type="vault_kv2", token="wrong", path="x", name="vault-ci"))
-        with pytest.raises(SecretStoreError) as err:
-            store.ensure(NEW)
-        assert "vault-ci" in str(err.value) and "401" in str(err.value) and NEW not in str(err.value)
 
 
 @pytest.mark.parametrize("kind", ["forgejo", "gitea"])
