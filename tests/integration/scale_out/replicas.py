@@ -2,6 +2,7 @@
 bucket and a redis-server, behind HAProxy, deployed by the shipped playbook zotops.zot.rolling_update."""
 import json
 import os
+import secrets
 import shutil
 import subprocess
 import tempfile
@@ -40,9 +41,10 @@ class ReplicaSet:
             self.hosts[name] = host
         self.shared = {
             "zot_replica_set": "registry",
+            # moto takes any keys: distinct ones let the tests look for them in Ansible's output.
             "zot_storage_s3": {"bucket": bucket, "region": moto.region, "endpoint": moto.endpoint_url,
-                               "force_path_style": True, "access_key_id": moto.access_key,
-                               "secret_access_key": moto.secret_key},
+                               "force_path_style": True, "access_key_id": "AKIA" + secrets.token_hex(8).upper(),
+                               "secret_access_key": secrets.token_urlsafe(30)},
             "zot_redis": {"url": redis.url, "password": redis.password, "key_prefix": bucket},
             "zot_htpasswd_users": [{"name": n, "password": p} for n, p in USERS.items()],
             "zot_access_control": ACCESS,
@@ -59,6 +61,8 @@ class ReplicaSet:
 
     def inventory(self, path, shared=None, hosts=None):
         group_vars = dict(self.shared, **(shared or {}))
+        # None drops a variable: the host then has the role's default, as if the inventory never set it.
+        group_vars = dict((k, v) for k, v in group_vars.items() if v is not None)
         if self.haproxy:
             group_vars.update({"zot_haproxy_socket": self.haproxy.socket, "zot_haproxy_backend": "zot",
                                "zot_haproxy_timeout": 30})

@@ -1,9 +1,15 @@
 """Three zot replicas on shared S3 (moto) and Redis (Debian redis-server) behind HAProxy, installed
 by zotops.zot.rolling_update: what a user of a scaled-out registry would notice."""
+import time
+import uuid
+
 import pytest
 import requests
 
+from integration.harness.process import free_port
+from integration.scale_out.load import RegistryLoad
 from integration.scale_out.replicas import USERS
+from ansible_collections.zotops.zot.plugins.module_utils.haproxy import HAProxyRuntime
 
 pytestmark = [pytest.mark.zot, pytest.mark.slow]
 
@@ -42,3 +48,147 @@ def test_push_through_one_replica_is_served_by_all(replica_set, oci_image_factor
                               auth=("admin", USERS["admin"]), timeout=10)
     assert deleted.status_code == 202, deleted.text
     assert manifest(replica_set.url("r1"), "team/shared", "1.0").status_code == 404
+
+
+def test_api_key_and_login_session_made_on_one_replica_work_on_another(replica_set, oci_image, skopeo_copy):
+    r1, r2 = replica_set.url("r1"), replica_set.url("r2")
+    pushed = push(skopeo_copy, oci_image, r1, "private/app:1.0", user="ci")
+    assert pushed.returncode == 0, pushed.stderr
+    # Anonymous users cannot read private/**: what tells a session or a key from nobody.
+    assert requests.get(f"{r2}/v2/private/app/tags/list", timeout=10).status_code == 401
+
+    made = requests.post(f"{r1}/zot/auth/apikey", json={"label": "replicas", "scopes": []},
+                         auth=("ci", USERS["ci"]), timeout=10)
+    assert made.status_code == 201, made.text
+    key = made.json()["apiKey"]
+    assert requests.get(f"{r2}/v2/private/app/tags/list", auth=("ci", key), timeout=10).status_code == 200
+    assert requests.get(f"{r2}/v2/private/app/tags/list", auth=("ci", key[:-2] + "xx"), timeout=10).status_code == 401
+    # The key pushes a new tag through another replica with skopeo, as CI would.
+    with_key = skopeo_copy(oci_image, f"docker://127.0.0.1:{replica_set.hosts['r3'].vars['zot_http_port']}/private/app:1.1",
+                           creds=f"ci:{key}")
+    assert with_key.returncode == 0, with_key.stderr
+
+    # An htpasswd login as the web UI makes it (a session cookie), made on r1, is valid on r2 (Redis sessions).
+    login = requests.get(f"{r1}/v2/_catalog", auth=("ci", USERS["ci"]), headers={"X-ZOT-API-CLIENT": "zot-ui"},
+                         timeout=10)
+    assert login.status_code == 200 and "session" in login.cookies, login.headers
+    on_r2 = requests.get(f"{r2}/v2/private/app/tags/list", cookies={"session": login.cookies["session"]},
+                         headers={"X-ZOT-API-CLIENT": "zot-ui"}, timeout=10)
+    assert on_r2.status_code == 200, on_r2.text
+    assert "1.1" in on_r2.json()["tags"]
+
+
+def test_tag_immutability_holds_on_every_replica(replica_set, oci_image, skopeo_copy):
+    pushed = push(skopeo_copy, oci_image, replica_set.url("r1"), "team/immutable:1.0", user="ci")
+    assert pushed.returncode == 0, pushed.stderr
+    body = manifest(replica_set.url("r1"), "team/immutable", "1.0")
+    for name in replica_set.hosts:
+        again = requests.put(f"{replica_set.url(name)}/v2/team/immutable/manifests/1.0", data=body.content,
+                             headers={"Content-Type": MANIFEST}, auth=("ci", USERS["ci"]), timeout=10)
+        assert again.status_code == 403, (name, again.status_code)
+        # A new tag is CI's to make, through any replica.
+        new = requests.put(f"{replica_set.url(name)}/v2/team/immutable/manifests/{name}", data=body.content,
+                           headers={"Content-Type": MANIFEST}, auth=("ci", USERS["ci"]), timeout=10)
+        assert new.status_code == 201, (name, new.status_code)
+
+
+@pytest.fixture
+def load(replica_set, oci_image, skopeo_copy):
+    """Start a RegistryLoad through HAProxy on `load/app` (seeded through r1); stopped after the test."""
+    repo = f"load/app-{uuid.uuid4().hex[:8]}"
+    pushed = push(skopeo_copy, oci_image, replica_set.url("r1"), f"{repo}:base", user="ci")
+    assert pushed.returncode == 0, pushed.stderr
+    started = []
+
+    def start():
+        runner = RegistryLoad(replica_set.haproxy.url, repo, ("ci", USERS["ci"]))
+        runner.start()
+        started.append(runner)
+        return runner
+
+    yield start
+    for runner in started:
+        runner.stop()
+
+
+def test_rolling_config_change_under_load_fails_no_request(replica_set, load):
+    runner = load()
+    time.sleep(1)
+    # The inventory changes (the set's new state): every replica must end up on it.
+    replica_set.shared["zot_storage_gc_interval"] = "12h"
+    result = replica_set.run()
+    time.sleep(1)
+    runner.stop()
+    assert result.rc == 0, str(result)
+    assert runner.requests > 50, runner.requests
+    assert runner.failures == []
+    for name, host in replica_set.hosts.items():
+        assert host.config()["storage"]["gcInterval"] == "12h", name
+    # Each replica left HAProxy before its restart and came back after it.
+    assert result.stdout.count("Drain this replica out of HAProxy] *") == 3, str(result)
+    assert result.stdout.count("Put this replica back into HAProxy] *") == 3, str(result)
+    again = replica_set.run()
+    assert again.rc == 0 and again.changed == 0, str(again)
+    assert "Drain this replica" not in again.stdout
+
+
+def test_killed_replica_load_balancer_keeps_serving_and_next_run_restores_it(replica_set, load):
+    runner = load()
+    time.sleep(1)
+    replica_set.kill("r2")
+    time.sleep(4)
+    runner.stop()
+    assert runner.failures == []
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"{replica_set.url('r2')}/v2/", timeout=5)
+
+    result = replica_set.run()
+    assert result.rc == 0, str(result)
+    assert result.recap["r2"]["changed"] > 0 and result.recap["r1"]["changed"] == 0 and result.recap["r3"]["changed"] == 0
+    assert requests.get(f"{replica_set.url('r2')}/v2/_catalog", timeout=10).status_code == 200
+    assert HAProxyRuntime(replica_set.haproxy.socket).server("zot", "r2")["status"] == "UP"
+    again = replica_set.run()
+    assert again.rc == 0 and again.changed == 0, str(again)
+
+
+def _bad_input(case, replica_set):
+    s3 = dict(replica_set.shared["zot_storage_s3"])
+    if case == "bucket that does not exist":
+        return {"shared": {"zot_storage_s3": dict(s3, bucket="zot-no-such-bucket")}}, "zot_storage_s3.bucket", "does not exist"
+    if case == "wrong S3 endpoint":
+        return ({"shared": {"zot_storage_s3": dict(s3, endpoint=f"http://127.0.0.1:{free_port()}")}},
+                "zot_storage_s3.endpoint", "does not answer")
+    if case == "Redis unreachable":
+        redis = dict(replica_set.shared["zot_redis"], url=f"redis://127.0.0.1:{free_port()}/0")
+        return {"shared": {"zot_redis": redis}}, "zot_redis.url", "does not answer"
+    if case == "replicas with different storage":
+        return ({"hosts": {"r2": {"zot_storage_s3": dict(s3, bucket="zot-other")}}},
+                "zot_storage_s3.bucket", "where host r2 has")
+    if case == "replica set without shared storage":
+        return {"shared": {"zot_storage_s3": None}}, "zot_replica_set=registry needs shared storage", "host r1"
+    raise AssertionError(case)
+
+
+@pytest.mark.parametrize("case", ["bucket that does not exist", "wrong S3 endpoint", "Redis unreachable",
+                                  "replicas with different storage", "replica set without shared storage"])
+def test_bad_input_fails_before_any_change_naming_host_and_variable(replica_set, case):
+    before = replica_set.snapshot()
+    overrides, variable, what = _bad_input(case, replica_set)
+    result = replica_set.run(**overrides)
+    assert result.rc != 0
+    assert variable in result.stdout and what in result.stdout, str(result)
+    assert "r1" in result.stdout
+    assert replica_set.snapshot() == before
+    for name in replica_set.hosts:
+        assert requests.get(f"{replica_set.url(name)}/v2/_catalog", timeout=10).status_code == 200, name
+
+
+def test_no_secret_in_verbose_diff_output(replica_set, load):
+    """A config change with -vvv --diff: the Redis password, the S3 keys and the users' passwords never show."""
+    replica_set.shared["zot_storage_gc_interval"] = "6h"
+    result = replica_set.run(diff=True, verbosity=3)
+    assert result.rc == 0, str(result)
+    assert "********" in result.stdout  # the masked config diff is shown
+    s3 = replica_set.shared["zot_storage_s3"]
+    for secret in [replica_set.redis.password, s3["secret_access_key"], s3["access_key_id"]] + list(USERS.values()):
+        assert secret not in result.output
