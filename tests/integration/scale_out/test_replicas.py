@@ -50,6 +50,16 @@ def test_push_through_one_replica_is_served_by_all(replica_set, oci_image_factor
     assert manifest(replica_set.url("r1"), "team/shared", "1.0").status_code == 404
 
 
+def test_push_through_the_load_balancer_spans_replicas(replica_set, oci_image_factory, skopeo_copy):
+    """skopeo's upload (POST, then PUT at the returned location, then the manifest) lands on different
+    replicas under round robin: the upload session lives in the bucket, so the push still works."""
+    image = oci_image_factory("2.0", content="pushed through haproxy")
+    pushed = push(skopeo_copy, image, replica_set.haproxy.url, "team/balanced:2.0", user="ci")
+    assert pushed.returncode == 0, pushed.stderr
+    for name in replica_set.hosts:
+        assert manifest(replica_set.url(name), "team/balanced", "2.0").status_code == 200, name
+
+
 def test_api_key_and_login_session_made_on_one_replica_work_on_another(replica_set, oci_image, skopeo_copy):
     r1, r2 = replica_set.url("r1"), replica_set.url("r2")
     pushed = push(skopeo_copy, oci_image, r1, "private/app:1.0", user="ci")
