@@ -102,6 +102,12 @@ S3_KEYS = ("bucket", "region", "endpoint", "force_path_style", "skip_verify", "r
            "storage_class", "access_key_id", "secret_access_key", "session_token")
 REDIS_KEYS = ("url", "key_prefix", "username", "password")
 REDIS_SCHEMES = ("redis", "rediss", "unix")
+DYNAMODB_KEYS = ("region", "endpoint", "table_prefix")
+# zot's DynamoDB tables (pkg/meta, pkg/storage/cache): it creates the missing ones at start.
+DYNAMODB_TABLES = (("cachetablename", "blobs"), ("repometatablename", "repo-meta"),
+                   ("imagemetatablename", "image-meta"), ("repoblobsinfotablename", "repo-blobs-info"),
+                   ("userdatatablename", "user-data"), ("apikeytablename", "api-keys"),
+                   ("versiontablename", "version"))
 SESSION_STORES = ("local", "redis")
 
 
@@ -182,6 +188,32 @@ def _redis(settings):
     return {"name": "redis", "url": url, "keyprefix": str(redis.get("key_prefix") or "zot")}
 
 
+def _dynamodb(settings):
+    """DynamoDB as zot's cache and metadata store (the alternative to Redis on AWS)."""
+    dynamodb = _dict(settings, "zot_dynamodb")
+    if not dynamodb:
+        return None
+    unknown = sorted(set(dynamodb) - set(DYNAMODB_KEYS))
+    if unknown:
+        _fail("zot_dynamodb", "unknown keys %s (allowed: %s)" % (", ".join(unknown), ", ".join(DYNAMODB_KEYS)))
+    if not isinstance(dynamodb.get("region"), str) or not dynamodb["region"]:
+        _fail("zot_dynamodb.region", "is required (a non-empty string)")
+    if _dict(settings, "zot_redis"):
+        _fail("zot_dynamodb", "and zot_redis are both set: zot has one cache and metadata store, choose one")
+    driver = {"name": "dynamodb", "region": dynamodb["region"]}
+    endpoint = dynamodb.get("endpoint") or ""
+    if endpoint:
+        if urlparse(endpoint).scheme not in ("http", "https") or not urlparse(endpoint).netloc:
+            _fail("zot_dynamodb.endpoint", "must be an http(s) URL, got %r" % endpoint)
+        driver["endpoint"] = endpoint.rstrip("/")
+    prefix = str(dynamodb.get("table_prefix") or "zot")
+    if not re.match(r"^[A-Za-z0-9_.-]{1,200}$", prefix):
+        _fail("zot_dynamodb.table_prefix", "must be letters, digits, '_', '-' or '.', got %r" % prefix)
+    for key, suffix in DYNAMODB_TABLES:
+        driver[key] = "%s-%s" % (prefix, suffix)
+    return driver
+
+
 def _storage(settings):
     storage = {
         "rootDirectory": _str(settings, "zot_data_dir", "/var/lib/zot"),
@@ -199,12 +231,13 @@ def _storage(settings):
         storage["storageDriver"] = driver
     if credentials:
         files.append(credentials)
-    redis = _redis(settings)
-    if redis:
-        # Cache (blob dedupe index) and metadata (tags, API keys, user data) both go to Redis, so every
-        # replica sees the same repositories and keys.
+    # Cache (blob dedupe index) and metadata (tags, API keys, user data) both go to the remote store,
+    # so every replica sees the same repositories and keys.
+    redis, dynamodb = _redis(settings), _dynamodb(settings)
+    remote = redis or dynamodb
+    if remote:
         storage["remoteCache"] = True
-        storage["cacheDriver"] = redis
+        storage["cacheDriver"] = remote
     return storage, files
 
 

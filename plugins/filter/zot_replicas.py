@@ -24,16 +24,19 @@ SHARED = (
     ("zot_redis", "url", False),
     ("zot_redis", "key_prefix", False),
     ("zot_redis", "password", True),
+    ("zot_dynamodb", "region", False),
+    ("zot_dynamodb", "endpoint", False),
+    ("zot_dynamodb", "table_prefix", False),
     ("zot_session_store", None, False),
     ("zot_auth_session_keys", None, True),
     ("zot_auth_apikey", None, False),
     ("zot_access", None, False),
     ("zot_access_control", None, False),
 )
-DEFAULTS = {"zot_storage_s3": {}, "zot_redis": {}, "zot_session_store": "", "zot_auth_session_keys": {},
+DEFAULTS = {"zot_storage_s3": {}, "zot_redis": {}, "zot_dynamodb": {}, "zot_session_store": "", "zot_auth_session_keys": {},
             "zot_auth_apikey": False, "zot_access": None, "zot_access_control": {}}
 ITEM_DEFAULTS = {"root_directory": "/zot", "force_path_style": False, "key_prefix": "zot", "endpoint": "",
-                 "password": ""}
+                 "password": "", "table_prefix": "zot"}
 
 
 def _value(settings, var, key):
@@ -70,9 +73,9 @@ def zot_replica_problems(mine, hostvars, hosts, me):
     if not _value(mine, "zot_storage_s3", None):
         problems.append("host %s: zot_replica_set=%s needs shared storage: set zot_storage_s3 (replicas on local "
                         "disk would each hold different images)" % (me, name))
-    if not _value(mine, "zot_redis", None):
-        problems.append("host %s: zot_replica_set=%s needs zot_redis (the cache and metadata - tags, API keys - "
-                        "every replica must share)" % (me, name))
+    if not _value(mine, "zot_redis", None) and not _value(mine, "zot_dynamodb", None):
+        problems.append("host %s: zot_replica_set=%s needs zot_redis or zot_dynamodb (the cache and metadata - "
+                        "tags, API keys - every replica must share)" % (me, name))
     if _session_store(mine) == "local" and not _value(mine, "zot_auth_session_keys", None):
         problems.append("host %s: zot_replica_set=%s with zot_session_store=local needs zot_auth_session_keys "
                         "shared by every replica (or zot_session_store=redis)" % (me, name))

@@ -35,7 +35,7 @@ import tempfile
 
 from ansible_collections.zotops.zot.plugins.module_utils.redis_client import RedisCheckError, describe, ping
 from ansible_collections.zotops.zot.plugins.module_utils.s3_storage import (
-    BucketCheckError, head_bucket, parse_shared_credentials)
+    BucketCheckError, endpoint_status, head_bucket, parse_shared_credentials)
 
 # Run as the service user: prints every "need:path" argument whose test fails. `x` is a directory
 # the user must enter and write in, `r` a file it must read, `w` a file it must append to.
@@ -225,6 +225,7 @@ class HostCheck(object):
         self.check_port()
         self.check_s3()
         self.check_redis()
+        self.check_dynamodb()
         self.verify()
         return {'checked': self.checked, 'skipped': self.skipped}
 
@@ -388,6 +389,16 @@ class HostCheck(object):
             except RedisCheckError as error:
                 raise HostCheckError(error.cause, '%s: %s' % (key, error.message))
             self.checked.append('%s: Redis at %s answers PING' % (key, describe(driver['url'])))
+
+    def check_dynamodb(self):
+        driver = _get(self.config, 'storage', 'cacheDriver') or {}
+        if driver.get('name') != 'dynamodb' or not driver.get('endpoint'):
+            return  # AWS's own endpoint: the SDK finds it from the region
+        try:
+            status = endpoint_status(driver['endpoint'])
+        except BucketCheckError as error:
+            raise HostCheckError('dynamodb', 'storage.cacheDriver: %s' % error.message.replace('S3', 'DynamoDB'))
+        self.checked.append('storage.cacheDriver: DynamoDB endpoint %s answers (%d)' % (driver['endpoint'], status))
 
     # -- zot verify -------------------------------------------------------------------------------
     def verify(self):

@@ -100,7 +100,7 @@ notes:
   - With S3 storage (C(storage.storageDriver.name=s3)) it sends one signed HeadBucket and fails when the
     endpoint does not answer, the bucket does not exist, it is in another region or the keys are refused.
     With Redis (C(storage.cacheDriver) or C(http.auth.sessionDriver)) it connects, authenticates and sends
-    C(PING).
+    C(PING). With DynamoDB at a given endpoint it checks the endpoint answers.
   - Problems that only zot can find while it starts (an OpenID issuer that does not answer, an LDAP
     that refuses it) are left to the role's restart health check, which rolls back.
 seealso:
@@ -139,8 +139,8 @@ not_checked:
 cause:
   description:
     - On failure, the class of problem - C(missing_file), C(unreadable_file), C(tls), C(storage), C(log),
-      C(port), C(verify), C(access), C(s3_endpoint), C(s3_bucket), C(s3_region), C(s3_credentials), C(redis)
-      or C(redis_auth).
+      C(port), C(verify), C(access), C(s3_endpoint), C(s3_bucket), C(s3_region), C(s3_credentials), C(redis),
+      C(redis_auth) or C(dynamodb).
   returned: failure
   type: str
 '''

@@ -45,12 +45,13 @@ class ReplicaSet:
             "zot_storage_s3": {"bucket": bucket, "region": moto.region, "endpoint": moto.endpoint_url,
                                "force_path_style": True, "access_key_id": "AKIA" + secrets.token_hex(8).upper(),
                                "secret_access_key": secrets.token_urlsafe(30)},
-            "zot_redis": {"url": redis.url, "password": redis.password, "key_prefix": bucket},
             "zot_htpasswd_users": [{"name": n, "password": p} for n, p in USERS.items()],
             "zot_access_control": ACCESS,
             "zot_auth_apikey": True,
             "zot_log_level": "info",
         }
+        if redis is not None:
+            self.shared["zot_redis"] = {"url": redis.url, "password": redis.password, "key_prefix": bucket}
         self.haproxy = None
 
     def url(self, name):

@@ -1,9 +1,12 @@
 """zotops.zot.zot_config and friends: the role's variables -> zot's config.json as data, secrets in files."""
+import json
+import re
+
 import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.zotops.zot.plugins.filter.zot_config import (
-    zot_config, zot_config_secret_paths, zot_credential_files, zot_release_checksum)
+    zot_config, zot_config_masked_diff, zot_config_secret_paths, zot_credential_files, zot_release_checksum)
 
 SHA = "a" * 64
 
@@ -154,3 +157,50 @@ def test_release_checksum_parses_release_files(content):
 def test_release_checksum_missing_asset_is_explained():
     with pytest.raises(AnsibleFilterError, match="has no sha256 for zot-darwin-arm64"):
         zot_release_checksum(f"{SHA}  zot-linux-amd64\n", "zot-darwin-arm64", "https://x/checksums.sha256.txt")
+
+
+def test_s3_keys_go_to_a_credentials_file_never_the_config():
+    settings = {"zot_config_dir": "/etc/zot", "zot_storage_s3": {
+        "bucket": "zot", "region": "eu-central-1", "endpoint": "http://minio:9000", "force_path_style": True,
+        "access_key_id": "AKID", "secret_access_key": "SECRET"}}
+    config = zot_config(settings)
+    assert config["storage"]["storageDriver"] == {
+        "name": "s3", "bucket": "zot", "region": "eu-central-1", "rootdirectory": "/zot", "forcepathstyle": True,
+        "skipverify": False, "secure": False, "regionendpoint": "http://minio:9000"}
+    assert "AKID" not in json.dumps(config) and "SECRET" not in json.dumps(config)
+    files = zot_credential_files(settings, as_text=True)
+    assert files == [{"path": "/etc/zot/s3-credentials", "kind": "s3",
+                      "content": "[default]\naws_access_key_id = AKID\naws_secret_access_key = SECRET\n"}]
+
+
+@pytest.mark.parametrize("s3,message", [
+    ({"region": "x"}, "zot_storage_s3.bucket: is required"),
+    ({"bucket": "b", "region": "x", "access_key_id": "a"}, "must be given together"),
+    ({"bucket": "b", "region": "x", "endpoint": "minio:9000"}, "zot_storage_s3.endpoint: must be an http(s) URL"),
+    ({"bucket": "b", "region": "x", "bukket": "b"}, "zot_storage_s3: unknown keys bukket"),
+])
+def test_bad_s3_settings_name_the_variable(s3, message):
+    with pytest.raises(AnsibleFilterError, match=re.escape(message)):
+        zot_config({"zot_storage_s3": s3})
+
+
+def test_redis_password_goes_into_the_url_and_sessions_follow_redis():
+    config = zot_config({"zot_htpasswd_enabled": True,
+                         "zot_redis": {"url": "redis://redis:6379/0", "password": "p@ss", "key_prefix": "reg"}})
+    assert config["storage"]["remoteCache"] is True
+    assert config["storage"]["cacheDriver"] == {"name": "redis", "url": "redis://:p%40ss@redis:6379/0", "keyprefix": "reg"}
+    assert config["http"]["auth"]["sessionDriver"]["keyprefix"] == "regsession"
+    assert zot_config_secret_paths(config) == ["storage.cacheDriver.url", "http.auth.sessionDriver.url"]
+    diff = "\n".join(zot_config_masked_diff(None, config))
+    assert "p%40ss" not in diff and "redis://:********@redis:6379/0" in diff
+
+
+@pytest.mark.parametrize("settings,message", [
+    ({"zot_redis": {"url": "redis://:pw@redis:6379"}}, "zot_redis.url: must not carry a password"),
+    ({"zot_redis": {"url": "http://redis:6379"}}, "zot_redis.url: must be a redis://"),
+    ({"zot_session_store": "redis"}, "zot_session_store: is redis but zot_redis is not set"),
+    ({"zot_redis": {"url": "redis://r:1"}, "zot_dynamodb": {"region": "x"}}, "choose one"),
+])
+def test_bad_redis_settings_name_the_variable(settings, message):
+    with pytest.raises(AnsibleFilterError, match=re.escape(message)):
+        zot_config(dict(settings, zot_htpasswd_enabled=True))

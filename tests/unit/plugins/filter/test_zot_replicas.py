@@ -48,3 +48,12 @@ def test_hosts_of_another_set_or_outside_the_play_are_not_compared():
     hostvars = {"r2": settings(zot_replica_set="other", zot_storage_s3=dict(S3, bucket="x")),
                 "r9": settings(zot_storage_s3=dict(S3, bucket="y"))}
     assert zot_replica_problems(settings(), hostvars, ["r1", "r2"], "r1") == []
+
+
+def test_dynamodb_is_a_shared_metadata_store_too():
+    dynamo = {"zot_replica_set": "registry", "zot_storage_s3": dict(S3), "zot_dynamodb": {"region": "eu-central-1"},
+              "zot_auth_session_keys": {"hash_key": "k"}}
+    assert zot_replica_problems(dynamo, {"r2": dict(dynamo)}, ["r1", "r2"], "r1") == []
+    other = dict(dynamo, zot_dynamodb={"region": "eu-central-1", "table_prefix": "other"})
+    problems = zot_replica_problems(dynamo, {"r2": other}, ["r1", "r2"], "r1")
+    assert problems and "zot_dynamodb.table_prefix" in problems[0]
