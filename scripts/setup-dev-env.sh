@@ -163,8 +163,8 @@ vault_dev_server() {
   vault_error="$dir/unavailable.txt"
   if [ -x "$vault_bin" ]; then echo "    reusing $vault_bin"; rm -f "$vault_error"; return; fi
   mkdir -p "$dir/src" "$dir/bin"
-  if (cd "$dir/src" && export GOFLAGS=-mod=mod &&
-        go mod download -json "github.com/hashicorp/vault@v$VAULT_VERSION" >download.json &&
+  if (cd "$dir/src" &&
+        GOFLAGS=-mod=mod go mod download -json "github.com/hashicorp/vault@v$VAULT_VERSION" >download.json &&
         gomod=$("$python" -c 'import json,sys; print(json.load(sys.stdin)["GoMod"])' <download.json) &&
         { printf 'module zotops.local/vaultdev\n\ngo %s\n\nrequire github.com/hashicorp/vault v%s\n\n' \
             "$(awk '/^go /{print $2; exit}' "$gomod")" "$VAULT_VERSION"
@@ -172,7 +172,7 @@ vault_dev_server() {
           grep -E '^replace ' "$gomod" | grep -v '=> \./' | sed 's| //.*||'
           echo "replace github.com/hashicorp/vault/sdk => github.com/hashicorp/vault/sdk v$VAULT_SDK_VERSION"; } >go.mod &&
         cp "$main" main.go &&
-        CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$vault_bin.tmp" . &&
+        GOFLAGS=-mod=mod CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$vault_bin.tmp" . &&
         mv "$vault_bin.tmp" "$vault_bin") >"$dir/build.log" 2>&1; then
     rm -f "$vault_error"
     # earlier builds of our program for this Vault version

@@ -174,8 +174,8 @@ def test_the_double_answers_like_the_real_vault(vault_server):
         base = f"{url}/v1/{mount}/data/{path}"
         good, bad = {"X-Vault-Token": token}, {"X-Vault-Token": "wrong"}
 
-        def call(method, headers=good, **kw):
-            resp = requests.request(method, base, headers=headers, timeout=10, **kw)
+        def call(method, headers=None, **kw):
+            resp = requests.request(method, base, headers=headers or good, timeout=10, **kw)
             doc = resp.json() if resp.content else None
             inner = (doc or {}).get("data") or {}
             return (resp.status_code, (doc or {}).get("errors"), inner.get("data"),
@@ -193,7 +193,6 @@ def test_the_double_answers_like_the_real_vault(vault_server):
         doubled = session(double.url, "vt", "secret")
     assert double.violations == []
     assert doubled == real
-
 
 
 # --- rotation into Vault: zotops.zot.rotate_api_key against a real zot ----------------------------
