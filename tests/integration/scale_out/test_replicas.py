@@ -1,5 +1,6 @@
 """Three zot replicas on shared S3 (moto) and Redis (Debian redis-server) behind HAProxy, installed
 by zotops.zot.rolling_update: what a user of a scaled-out registry would notice."""
+import re
 import time
 import uuid
 
@@ -142,6 +143,35 @@ def test_rolling_config_change_under_load_fails_no_request(replica_set, load):
     assert "Drain this replica" not in again.stdout
 
 
+def test_a_replica_that_does_not_come_back_is_rolled_back_and_stops_the_roll(replica_set, load):
+    """r2's new configuration makes zot fail at start (an OpenID issuer that does not answer makes zot
+    panic): r1 is rolled, r2 is restored to its previous configuration and back in HAProxy, r3 is not
+    touched, and no request through the load balancer fails."""
+    before = dict((name, host.config()) for name, host in replica_set.hosts.items())
+    runner = load()
+    time.sleep(1)
+    replica_set.shared["zot_storage_gc_interval"] = "8h"
+    broken = {"zot_http_external_url": "https://registry.example.com",
+              "zot_openid_providers": {"oidc": {"issuer": f"http://127.0.0.1:{free_port()}/realms/none",
+                                                "client_id": "zot", "client_secret": "never-used-secret"}}}
+    result = replica_set.run(hosts={"r2": broken})
+    time.sleep(1)
+    runner.stop()
+    assert result.rc != 0
+    assert "The previous configuration and binary were restored" in result.stdout, str(result)
+    assert "r3" not in result.recap
+    assert replica_set.hosts["r1"].config()["storage"]["gcInterval"] == "8h"
+    assert replica_set.hosts["r2"].config() == before["r2"]
+    assert replica_set.hosts["r3"].config() == before["r3"]
+    assert requests.get(f"{replica_set.url('r2')}/v2/_catalog", timeout=10).status_code == 200
+    assert HAProxyRuntime(replica_set.haproxy.socket).server("zot", "r2")["status"] == "UP"
+    assert runner.failures == []
+    # Without the broken setting the roll completes.
+    fixed = replica_set.run()
+    assert fixed.rc == 0, str(fixed)
+    assert all(h.config()["storage"]["gcInterval"] == "8h" for h in replica_set.hosts.values())
+
+
 def test_killed_replica_load_balancer_keeps_serving_and_next_run_restores_it(replica_set, load):
     runner = load()
     time.sleep(1)
@@ -191,6 +221,20 @@ def test_bad_input_fails_before_any_change_naming_host_and_variable(replica_set,
     assert replica_set.snapshot() == before
     for name in replica_set.hosts:
         assert requests.get(f"{replica_set.url(name)}/v2/_catalog", timeout=10).status_code == 200, name
+
+
+def test_check_mode_predicts_the_roll_and_touches_nothing(replica_set):
+    before = replica_set.snapshot()
+    result = replica_set.run(check=True, diff=True, shared={"zot_storage_gc_interval": "2h"})
+    assert result.rc == 0, str(result)
+    assert all(result.recap[name]["changed"] > 0 for name in replica_set.hosts), result.recap
+    assert result.stdout.count("zot would be restarted") == 3, str(result)
+    # The masked config diff shows the change (debug prints its lines JSON-quoted).
+    assert re.search(r'\+\s+\\?"gcInterval\\?": \\?"2h', result.stdout), str(result)
+    assert "Drain this replica" not in result.stdout
+    assert replica_set.snapshot() == before
+    status = HAProxyRuntime(replica_set.haproxy.socket)
+    assert all(status.server("zot", name)["status"] == "UP" for name in replica_set.hosts)
 
 
 def test_no_secret_in_verbose_diff_output(replica_set, load):
