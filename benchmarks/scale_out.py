@@ -68,7 +68,7 @@ def pull_loop(url, repo, seconds, clients):
                 with lock:
                     counts["errors"] += 1
 
-    threads = [threading.Thread(target=client) for _ in range(clients)]
+    threads = [threading.Thread(target=client) for _client in range(clients)]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -48,12 +48,12 @@ def fake_redis(replies):
     seen = []
 
     def serve():
-        conn, _ = server.accept()
+        conn, _peer = server.accept()
         stream = conn.makefile("rb")
         for reply in replies:
             count = int(stream.readline()[1:])
             args = []
-            for _ in range(count):
+            for _arg in range(count):
                 stream.readline()
                 args.append(stream.readline().rstrip(b"\r\n").decode())
             seen.append(args)
