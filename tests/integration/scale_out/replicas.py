@@ -36,8 +36,11 @@ class ReplicaSet:
         cache = self.root / "controller-cache"
         self.hosts = {}
         for name in names:
+            # zot on S3 and Redis answers within a second or two; a replica that does not come back is
+            # found sooner.
             host = Host(self.root / name, {"zot_release_base_url": release_mirror.base_url,
-                                           "zot_local_cache_path": str(cache)}, systemd_path)
+                                           "zot_local_cache_path": str(cache), "zot_health_check_timeout": 10},
+                        systemd_path)
             self.hosts[name] = host
         self.shared = {
             "zot_replica_set": "registry",

@@ -114,14 +114,23 @@ def test_check_diff_shows_policy_change_and_changes_nothing(tiers_host):
 def test_password_change_check_diff_is_masked_then_applies(tiers_host):
     before = tiers_host.snapshot()
     users = [{"name": n, "password": ("ci-Pass-2" if n == "ci" else p)} for n, p in USERS.items()]
-    check = tiers_host.run(check=True, diff=True, **dict(tiers_vars(), zot_htpasswd_users=users))
+    check = tiers_host.run(check=True, diff=True, verbosity=2, **dict(tiers_vars(), zot_htpasswd_users=users))
     assert check.rc == 0, str(check)
     assert check.changed >= 1
     assert tiers_host.snapshot() == before
+    # The report names the user, never a password or a hash.
+    assert "'updated': ['ci']" in check.stdout or '"updated": [\n            "ci"' in check.stdout, str(check)
+    assert "$2b$" not in check.output and "$2y$" not in check.output
     for secret in SECRETS:
         assert secret not in check.output
-    applied = tiers_host.run(**dict(tiers_vars(), zot_htpasswd_users=users))
+    applied = tiers_host.run(diff=True, **dict(tiers_vars(), zot_htpasswd_users=users))
     assert applied.rc == 0, str(applied)
+    for secret in SECRETS:
+        assert secret not in applied.output
+    # An unchanged password keeps its hash (nothing rewritten for admin).
+    hashes = dict(line.split(":", 1) for line in (tiers_host.root / "etc" / "htpasswd").read_text().splitlines())
+    old = dict(line.split(":", 1) for line in before["etc/htpasswd"][3].decode().splitlines())
+    assert hashes["admin"] == old["admin"], "an unchanged password was rehashed"
     assert requests.get(f"{tiers_host.url}/v2/_catalog", auth=("ci", "ci-Pass-2"), timeout=10).status_code == 200
     assert requests.get(f"{tiers_host.url}/v2/_catalog", auth=("ci", USERS["ci"]), timeout=10).status_code == 401
     # Put the shared host back as the other tests expect it.
@@ -138,12 +147,25 @@ def test_broken_config_extra_fails_before_any_change_and_zot_keeps_serving(tiers
     assert tiers_host.snapshot() == before
     assert requests.get(f"{tiers_host.url}/v2/_catalog", timeout=10).status_code == 200
 
+    unknown_key = tiers_host.run(**dict(tiers_vars(), zot_config_extra={"htttp": {"port": "1"}}))
+    assert unknown_key.rc != 0
+    assert "zot_config_extra added unknown top-level keys" in unknown_key.stdout
+    inline_secret = tiers_host.run(**dict(tiers_vars(), zot_config_extra={
+        "http": {"auth": {"openid": {"providers": {"oidc": {"clientsecret": "oidc-Client-Secret"}}}}}}))
+    assert inline_secret.rc != 0
+    assert "http.auth.openid.providers.oidc.clientsecret" in inline_secret.stdout
+    assert "oidc-Client-Secret" not in inline_secret.output
+    assert tiers_host.snapshot() == before
+
 
 def test_check_mode_on_fresh_host_fails_nowhere(real_host):
     result = real_host.run(check=True, diff=True, **tiers_vars())
     assert result.rc == 0, str(result)
     assert result.failed == 0
+    assert result.changed > 0  # it reports what it would do
     assert not real_host.root.exists()
+    for secret in SECRETS:
+        assert secret not in result.output
 
 
 def test_ldap_user_gets_its_group_tier(real_host, ldap_server, oci_image, skopeo_copy):
