@@ -123,7 +123,7 @@ def head_bucket(driver, credentials=None, timeout=10):
     raise BucketCheckError('endpoint', 'S3 answered %d for bucket %r at %s://%s' % (status, bucket, url.scheme, host))
 
 
-def endpoint_status(endpoint, timeout=10):
+def endpoint_status(endpoint, service='S3', timeout=10):
     """The HTTP status an AWS-style endpoint answers a bare GET / with (any answer means it is there)."""
     url = urlparse(endpoint)
     connection = (HTTPSConnection if url.scheme == 'https' else HTTPConnection)(url.netloc, timeout=timeout)
@@ -133,6 +133,6 @@ def endpoint_status(endpoint, timeout=10):
         response.read()
         return response.status
     except (socket.error, ssl.SSLError, HTTPException, OSError) as error:
-        raise BucketCheckError('endpoint', 'the S3 endpoint %s does not answer: %s' % (endpoint, error))
+        raise BucketCheckError('endpoint', 'the %s endpoint %s does not answer: %s' % (service, endpoint, error))
     finally:
         connection.close()

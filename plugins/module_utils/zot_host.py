@@ -395,9 +395,9 @@ class HostCheck(object):
         if driver.get('name') != 'dynamodb' or not driver.get('endpoint'):
             return  # AWS's own endpoint: the SDK finds it from the region
         try:
-            status = endpoint_status(driver['endpoint'])
+            status = endpoint_status(driver['endpoint'], service='DynamoDB')
         except BucketCheckError as error:
-            raise HostCheckError('dynamodb', 'storage.cacheDriver: %s' % error.message.replace('S3', 'DynamoDB'))
+            raise HostCheckError('dynamodb', 'storage.cacheDriver: %s' % error.message)
         self.checked.append('storage.cacheDriver: DynamoDB endpoint %s answers (%d)' % (driver['endpoint'], status))
 
     # -- zot verify -------------------------------------------------------------------------------

@@ -13,12 +13,7 @@ from integration.harness.env import REPO, VERSIONS, venv_bin
 @pytest.fixture(scope="session")
 def zot_bin():
     """Path to the zot binary; skips (or fails with ZOTOPS_REQUIRE_ZOT=1) with the exact reason."""
-    path, reason = zot.zot_binary()
-    if path is None:
-        if os.environ.get("ZOTOPS_REQUIRE_ZOT") == "1":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return path
+    return _require(zot.zot_binary())
 
 
 @pytest.fixture
@@ -112,7 +107,8 @@ def moto_server(tmp_path_factory):
 
 
 def _require(binary_and_reason):
-    """The path of a Debian-packaged server; skips (fails with ZOTOPS_REQUIRE_ZOT=1) with the reason."""
+    """The path of a program the harness needs (zot, redis-server, haproxy); skips, or fails with
+    ZOTOPS_REQUIRE_ZOT=1, with the exact reason it is missing."""
     path, reason = binary_and_reason
     if path is None:
         if os.environ.get("ZOTOPS_REQUIRE_ZOT") == "1":

@@ -97,3 +97,12 @@ def test_haproxy_current_state():
     assert haproxy.current_state({"status": "MAINT"}) == "maint"
     assert haproxy.current_state({"status": "DRAIN"}) == "drain"
     assert haproxy.current_state({"status": "DOWN"}) == "ready"
+
+
+def test_dynamodb_endpoint_that_does_not_answer_is_named_as_such():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with pytest.raises(s3_storage.BucketCheckError) as error:
+        s3_storage.endpoint_status(f"http://127.0.0.1:{port}", service="DynamoDB")
+    assert error.value.message.startswith(f"the DynamoDB endpoint http://127.0.0.1:{port} does not answer")
