@@ -26,7 +26,8 @@ step() {  # step NAME FUNCTION: run one setup step and record its duration
 }
 
 debian_packages() {
-  local wanted=(slapd ldap-utils skopeo chromium shellcheck redis-server haproxy) missing=()
+  local wanted=(slapd ldap-utils skopeo chromium shellcheck redis-server haproxy
+                debootstrap systemd-container iptables iproute2 openssh-client) missing=()
   for pkg in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
   done
@@ -183,6 +184,57 @@ vault_dev_server() {
   fi
 }
 
+test_host_image() {
+  # A Debian root the server role's tests boot with systemd-nspawn as real hosts (systemd as PID 1,
+  # sshd, an unprivileged user with sudo), reached over SSH with a key made here. Built once by
+  # debootstrap from the mirror and release this machine's apt uses; each test host boots an overlay
+  # of it. Not fatal: those tests skip with the error (ZOTOPS_REQUIRE_HOSTS=1 makes that a failure).
+  local dir=$cache/hosts packages=systemd,systemd-sysv,dbus,openssh-server,sudo,python3,iproute2 suite mirror key
+  mkdir -p "$dir"
+  host_key="$dir/id_ed25519"
+  host_error="$dir/unavailable.txt"
+  [ -s "$host_key" ] || ssh-keygen -q -t ed25519 -N '' -C zotops-test-hosts -f "$host_key"
+  suite=$(awk -F= '$1 == "VERSION_CODENAME" {print $2}' /etc/os-release)
+  mirror=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null ||
+           awk '$1 == "deb" {print $2; exit}' /etc/apt/sources.list 2>/dev/null)
+  key=$(printf '%s\n' "$suite" "$packages" "$(cat "$host_key.pub")" "$(declare -f configure_test_host)" | sha256sum | cut -c1-12)
+  host_image="$dir/debian-$suite-$key"
+  if [ -e "$host_image/.complete" ]; then echo "    reusing $host_image"; rm -f "$host_error"; return; fi
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "building the test host image needs root (debootstrap, chroot): running as uid $(id -u)" >"$host_error"
+    echo "    $(cat "$host_error")"; return
+  fi
+  if [ -z "$suite" ] || [ -z "$mirror" ]; then
+    echo "no Debian release or mirror found in /etc/os-release and apt's sources" >"$host_error"
+    echo "    $(cat "$host_error")"; return
+  fi
+  rm -rf "$host_image.tmp"
+  if debootstrap --variant=minbase --include="$packages" "$suite" "$host_image.tmp" "$mirror" >"$dir/build.log" 2>&1 &&
+      configure_test_host "$host_image.tmp" "$host_key.pub" >>"$dir/build.log" 2>&1; then
+    touch "$host_image.tmp/.complete"
+    mv "$host_image.tmp" "$host_image"
+    rm -f "$host_error"
+    # earlier images (other release or key)
+    find "$dir" -maxdepth 1 -name 'debian-*' ! -path "$host_image" -exec rm -rf {} +
+  else
+    cp "$dir/build.log" "$host_error"
+    echo "    the test host image could not be built: $(tail -n 1 "$host_error")"
+  fi
+}
+
+configure_test_host() {  # configure_test_host ROOT PUBKEY: the login a user's Ansible has
+  local root=$1
+  chroot "$root" useradd --create-home --shell /bin/bash ansible
+  echo 'ansible ALL=(ALL) NOPASSWD: ALL' >"$root/etc/sudoers.d/ansible"
+  chmod 0440 "$root/etc/sudoers.d/ansible"
+  install -d -m 0700 "$root/home/ansible/.ssh"
+  install -m 0600 "$2" "$root/home/ansible/.ssh/authorized_keys"
+  chroot "$root" chown -R ansible:ansible /home/ansible/.ssh
+  # addresses are static (the harness writes them per host); no name server is reachable
+  chroot "$root" systemctl enable systemd-networkd ssh
+  : >"$root/etc/resolv.conf"
+}
+
 step "debian packages" debian_packages
 step "python virtualenv" python_venv
 step "authentik-client oldest" authentik_client_oldest
@@ -191,6 +243,7 @@ step "java runtime" java_runtime
 step "keycloak $KEYCLOAK_VERSION" keycloak_dist
 step "gitea $GITEA_VERSION" gitea_binary
 step "vault $VAULT_VERSION" vault_dev_server
+step "test host image" test_host_image
 
 cat >"$cache/harness.env" <<ENV
 ZOTOPS_VENV=$venv
@@ -202,6 +255,9 @@ ZOTOPS_GITEA_BIN=$gitea_bin
 ZOTOPS_GITEA_ERROR=$gitea_error
 ZOTOPS_VAULT_BIN=$vault_bin
 ZOTOPS_VAULT_ERROR=$vault_error
+ZOTOPS_HOST_IMAGE=$host_image
+ZOTOPS_HOST_KEY=$host_key
+ZOTOPS_HOST_ERROR=$host_error
 ENV
 
 echo "==> setup timings"

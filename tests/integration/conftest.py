@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from integration.harness import aws, browser, gitea, haproxy, keycloak, ldap, mirror, oci, redis, vault, zot
+from integration.harness import aws, browser, gitea, haproxy, hosts, keycloak, ldap, mirror, oci, redis, vault, zot
 from integration.harness.env import REPO, VERSIONS, venv_bin
 
 
@@ -199,3 +199,22 @@ def systemd_path(tmp_path_factory):
 @pytest.fixture(scope="session")
 def repo_root():
     return REPO
+
+
+TEST_HOSTS = 4  # the fleet tests' size; the server role's tests use the first two
+
+
+@pytest.fixture(scope="session")
+def test_hosts():
+    """Debian hosts booted once per session with systemd-nspawn (harness/hosts.py), reached over SSH.
+    Skips with the exact reason where they cannot be booted; ZOTOPS_REQUIRE_HOSTS=1 makes that a failure."""
+    _image, _key, reason = hosts.host_support()
+    if reason:
+        if os.environ.get("ZOTOPS_REQUIRE_HOSTS") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    fleet = hosts.HostFleet(TEST_HOSTS)
+    try:
+        yield fleet.boot()
+    finally:
+        fleet.shutdown()

@@ -38,7 +38,7 @@ def haproxy_binary():
 
 
 class HAProxy:
-    """HAProxy balancing one backend `zot` over {name: port} replicas on loopback."""
+    """HAProxy balancing one backend `zot` over {name: port or "address:port"} replicas."""
 
     def __init__(self, workdir, servers):
         self.workdir = Path(workdir)
@@ -48,7 +48,9 @@ class HAProxy:
         binary, reason = haproxy_binary()
         if not binary:
             raise ServiceError(reason)
-        lines = "\n".join(f"    server {name} 127.0.0.1:{port}" for name, port in servers.items())
+        # {name: port} on loopback, or {name: "address:port"} (replicas on booted test hosts)
+        lines = "\n".join(f"    server {name} {target if ':' in str(target) else f'127.0.0.1:{target}'}"
+                          for name, target in servers.items())
         self.config = self.workdir / "haproxy.cfg"
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.config.write_text(CONFIG.format(socket=self.socket, port=self.port, servers=lines))

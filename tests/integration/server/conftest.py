@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from integration.harness.mirror import ReleaseMirror
-from integration.server.server_helpers import FAKE_ZOT, Host, systemctl_dir
+from integration.server.server_helpers import FAKE_ZOT, BootedHost, Host, systemctl_dir
 
 
 def _needs_root():
@@ -53,3 +53,41 @@ def fake_host(host_root, fake_release):
     host = Host(host_root / "host", {"zot_release_base_url": fake_release.base_url}, systemctl_dir(host_root))
     yield host
     host.stop()
+
+
+@pytest.fixture(scope="session")
+def controller_cache(tmp_path_factory):
+    """The controller's download cache for the booted hosts' runs (one download per session)."""
+    return tmp_path_factory.mktemp("controller-cache")
+
+
+def booted(test_host, release_mirror, controller_cache):
+    """A BootedHost on ``test_host``, reset (the role's files, unit and user removed) afterwards."""
+    host = BootedHost(test_host, {"zot_release_base_url": release_mirror.base_url}, controller_cache)
+    host.reset()
+    return host
+
+
+@pytest.fixture
+def real_host(test_hosts, release_mirror, controller_cache):
+    """A fresh booted host: real systemd, SSH as an unprivileged user with become."""
+    host = booted(test_hosts.hosts[1], release_mirror, controller_cache)
+    yield host
+    host.reset()
+
+
+@pytest.fixture(scope="module")
+def converged_host_factory(test_hosts, release_mirror, controller_cache):
+    """The first booted host, converged once per module with the variables the module gives."""
+    made = []
+
+    def converge(**role_vars):
+        host = booted(test_hosts.hosts[0], release_mirror, controller_cache)
+        made.append(host)
+        result = host.run(**role_vars)
+        assert result.rc == 0, str(result)
+        return host
+
+    yield converge
+    for host in made:
+        host.reset()

@@ -1,4 +1,6 @@
-"""Helpers for the zotops.zot.server tests: a simulated host whose every path lives in a temp dir."""
+"""Helpers for the zotops.zot.server tests: a booted test host reached over SSH (``BootedHost``), and a
+simulated host on the controller whose every path lives in a temp dir (``Host``, for the tests that
+need the systemctl stand-in: see tests/integration/server/conftest.py)."""
 import contextlib
 import json
 import os
@@ -118,3 +120,82 @@ class Host:
             subprocess.run(["systemctl", "stop", self.name], env=ansible_env(self.env()),
                            capture_output=True, timeout=60, check=False)
             unit.unlink()
+
+
+# The role's defaults: on a booted host the role runs as users run it, with no path overridden.
+ROLE_PATHS = ("/etc/zot", "/var/lib/zot", "/usr/local/lib/zot", "/usr/local/bin/zot",
+              "/etc/systemd/system/zot.service")
+
+
+class BootedHost:
+    """The server role's target on a booted test host (harness/hosts.py): reached over SSH as an
+    unprivileged user with become, zot under the host's own systemd, the role's default paths.
+    Offers what tests use of ``Host``: vars, run(), url, config_path, snapshot(), path()."""
+
+    def __init__(self, test_host, base_vars, controller_cache):
+        self.host = test_host
+        self.vars = {"zot_local_cache_path": str(controller_cache), "zot_health_check_timeout": 30}
+        self.vars.update(base_vars)
+
+    @property
+    def port(self):
+        return int(self.vars.get("zot_http_port", 5000))
+
+    @property
+    def address(self):
+        return self.host.address
+
+    @property
+    def url(self):
+        return f"http://{self.host.address}:{self.port}"
+
+    @property
+    def config_path(self):
+        return self.path("/etc/zot/config.json")
+
+    def config(self):
+        return json.loads(self.config_path.read_text())
+
+    def path(self, path):
+        return self.host.path(path)
+
+    def inventory(self, path, host_vars=None):
+        inventory = {"all": {"hosts": {self.host.name: dict(self.host.inventory_vars(), **(host_vars or {}))}}}
+        Path(path).write_text(json.dumps(inventory, indent=2))
+        return str(path)
+
+    def run(self, playbook=PLAYBOOK, check=False, diff=False, verbosity=0, **overrides):
+        extra = dict(self.vars)
+        extra.update(overrides)
+        with tempfile.TemporaryDirectory(prefix="zotops-inventory-") as tmp:
+            return run_playbook(playbook, inventory=self.inventory(Path(tmp) / "inventory.json"), extra_vars=extra,
+                                check=check, diff=diff, verbosity=verbosity)
+
+    def snapshot(self):
+        """{host path: (mode, uid, gid, content or link target)} of every path the role writes (zot's own
+        log aside: it grows with every request), the zot user and group, and the unit's state."""
+        state = {}
+        for top in ROLE_PATHS:
+            root = self.path(top)
+            paths = [root] + (sorted(root.rglob("*")) if root.is_dir() and not root.is_symlink() else [])
+            for path in paths:
+                if not os.path.lexists(path):
+                    continue
+                st = path.lstat()
+                if path.is_symlink():
+                    content = os.readlink(path)
+                elif path.is_file():
+                    content = path.read_bytes()
+                else:
+                    content = None
+                state["/" + str(path.relative_to(self.host.rootfs))] = (st.st_mode, st.st_uid, st.st_gid, content)
+        for db in ("etc/passwd", "etc/group"):
+            state[db] = [line for line in self.path(db).read_text().splitlines() if line.startswith("zot:")]
+        state["<unit>"] = self.host.ssh("systemctl is-enabled zot; systemctl is-active zot", check=False).stdout.split()
+        return state
+
+    def reset(self):
+        """Remove everything the role wrote, so the next test starts from a fresh host."""
+        self.host.ssh("systemctl disable --now zot >/dev/null 2>&1; rm -f /etc/systemd/system/zot.service;"
+                      " systemctl daemon-reload; systemctl reset-failed; rm -rf " + " ".join(ROLE_PATHS) +
+                      " /var/log/zot /srv/* /home/ansible/tls; userdel zot >/dev/null 2>&1; groupdel zot >/dev/null 2>&1; true")

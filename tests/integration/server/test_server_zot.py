@@ -1,18 +1,21 @@
-"""zotops.zot.server against the real zot: the issue's checklist, as a user would notice it.
+"""zotops.zot.server against the real zot on booted Debian hosts: the issue's checklist, as a user
+would notice it.
 
-The role downloads zot from the harness's release mirror (the real download + checksum path),
-writes its files under a temp dir, and runs it through its real systemd unit (systemctl3.py as
-`systemctl`). Every test skips, with the harness's exact reason, where zot is not available.
+Each host (tests/integration/harness/hosts.py) runs systemd as its PID 1, which enforces the unit's
+sandboxing; Ansible reaches it over SSH as an unprivileged user with become. The role downloads zot on
+the controller from the harness's release mirror (the real download + checksum path), copies it to the
+host and writes its files at its default paths. Every test skips, with the harness's exact reason,
+where zot or the hosts are not available (ZOTOPS_REQUIRE_ZOT=1 / ZOTOPS_REQUIRE_HOSTS=1 make that a
+failure).
 """
 import json
+import os
 import socket
 import subprocess
 import time
 
 import pytest
 import requests
-
-from integration.server.server_helpers import provisioned_host
 
 pytestmark = [pytest.mark.zot, pytest.mark.slow]
 
@@ -34,26 +37,15 @@ def tiers_vars():
             "zot_access_control": THREE_TIERS}
 
 
-@pytest.fixture
-def real_host(release_mirror, systemd_path):
-    with provisioned_host("zotops-server-zot-", {"zot_release_base_url": release_mirror.base_url},
-                          systemd_path) as host:
-        yield host
-
-
 @pytest.fixture(scope="module")
-def tiers_host(release_mirror, systemd_path):
+def tiers_host(zot_bin, converged_host_factory):
     """One zot converged with htpasswd users and the three tiers, shared by the read-only checks."""
-    with provisioned_host("zotops-server-zot-", {"zot_release_base_url": release_mirror.base_url},
-                          systemd_path) as host:
-        result = host.run(**tiers_vars())
-        assert result.rc == 0, str(result)
-        yield host
+    return converged_host_factory(**tiers_vars())
 
 
 def push(skopeo_copy, image, host, ref, user=None):
     creds = f"{user}:{USERS[user]}" if user else None
-    return skopeo_copy(image, f"docker://127.0.0.1:{host.vars['zot_http_port']}/{ref}", creds=creds)
+    return skopeo_copy(image, f"docker://{host.address}:{host.port}/{ref}", creds=creds)
 
 
 def put_manifest(host, repo, tag, manifest, auth=None):
@@ -128,8 +120,8 @@ def test_password_change_check_diff_is_masked_then_applies(tiers_host):
     for secret in SECRETS:
         assert secret not in applied.output
     # An unchanged password keeps its hash (nothing rewritten for admin).
-    hashes = dict(line.split(":", 1) for line in (tiers_host.root / "etc" / "htpasswd").read_text().splitlines())
-    old = dict(line.split(":", 1) for line in before["etc/htpasswd"][3].decode().splitlines())
+    hashes = dict(line.split(":", 1) for line in tiers_host.path("/etc/zot/htpasswd").read_text().splitlines())
+    old = dict(line.split(":", 1) for line in before["/etc/zot/htpasswd"][3].decode().splitlines())
     assert hashes["admin"] == old["admin"], "an unchanged password was rehashed"
     assert requests.get(f"{tiers_host.url}/v2/_catalog", auth=("ci", "ci-Pass-2"), timeout=10).status_code == 200
     assert requests.get(f"{tiers_host.url}/v2/_catalog", auth=("ci", USERS["ci"]), timeout=10).status_code == 401
@@ -158,17 +150,19 @@ def test_broken_config_extra_fails_before_any_change_and_zot_keeps_serving(tiers
     assert tiers_host.snapshot() == before
 
 
-def test_check_mode_on_fresh_host_fails_nowhere(real_host):
+def test_check_mode_on_fresh_host_fails_nowhere(zot_bin, real_host):
+    fresh = real_host.snapshot()
     result = real_host.run(check=True, diff=True, **tiers_vars())
     assert result.rc == 0, str(result)
     assert result.failed == 0
     assert result.changed > 0  # it reports what it would do
-    assert not real_host.root.exists()
+    assert real_host.snapshot() == fresh
+    assert fresh["etc/passwd"] == [] and fresh["<unit>"] == ["not-found", "inactive"], fresh
     for secret in SECRETS:
         assert secret not in result.output
 
 
-def test_ldap_user_gets_its_group_tier(real_host, ldap_server, oci_image, skopeo_copy):
+def test_ldap_user_gets_its_group_tier(zot_bin, real_host, test_hosts, ldap_server, oci_image, skopeo_copy):
     # zot takes the values of userGroupAttribute (memberOf: full DNs) as group names.
     ci_group = f"cn=artifact-workloads,{ldap_server.groups_dn}"
     admin_group = f"cn=admins,{ldap_server.groups_dn}"
@@ -179,15 +173,16 @@ def test_ldap_user_gets_its_group_tier(real_host, ldap_server, oci_image, skopeo
         "adminPolicy": {"groups": [admin_group, "admins"], "actions": ["read", "create", "update", "delete"]},
     }
     port = int(ldap_server.url.rsplit(":", 1)[1])
+    # The host reaches the controller's slapd at the gateway address.
     result = real_host.run(zot_access_control=access, zot_ldap={
-        "address": "127.0.0.1", "port": port, "insecure": True, "base_dn": ldap_server.users_dn,
+        "address": test_hosts.gateway, "port": port, "insecure": True, "base_dn": ldap_server.users_dn,
         "user_attribute": "uid", "user_group_attribute": "memberOf", "subtree_search": True,
         "bind_dn": ldap_server.bind_dn, "bind_password": ldap_server.bind_password})
     assert result.rc == 0, str(result)
     assert ldap_server.bind_password not in result.output
     ci = ("ci-bot", ldap_server.password_for("ci-bot"))
     alice = ("alice", ldap_server.password_for("alice"))
-    target = f"docker://127.0.0.1:{real_host.vars['zot_http_port']}/ldap/app:1"
+    target = f"docker://{real_host.address}:{real_host.port}/ldap/app:1"
     pushed = skopeo_copy(oci_image, target, creds=f"{ci[0]}:{ci[1]}")
     assert pushed.returncode == 0, pushed.stderr
     manifest = requests.get(f"{real_host.url}/v2/ldap/app/manifests/1", headers={"Accept": MANIFEST}, timeout=10)
@@ -197,7 +192,7 @@ def test_ldap_user_gets_its_group_tier(real_host, ldap_server, oci_image, skopeo
     assert put_manifest(real_host, "ldap/app", "2", manifest.content, auth=bob).status_code == 403
 
 
-def test_fail_delay_slows_failed_logins(real_host):
+def test_fail_delay_slows_failed_logins(zot_bin, real_host):
     result = real_host.run(**dict(tiers_vars(), zot_auth_fail_delay=2))
     assert result.rc == 0, str(result)
     start = time.monotonic()
@@ -210,9 +205,10 @@ def test_fail_delay_slows_failed_logins(real_host):
     assert time.monotonic() - start < 2
 
 
-def test_pull_through_cache_from_upstream(real_host, registry_upstream):
+def test_pull_through_cache_from_upstream(real_host, test_hosts, registry_upstream):
+    upstream = registry_upstream.url.replace("127.0.0.1", test_hosts.gateway)
     result = real_host.run(**dict(tiers_vars(), zot_pull_through=[
-        {"name": "docker.io", "url": registry_upstream.url, "tls_verify": False}]))
+        {"name": "docker.io", "url": upstream, "tls_verify": False}]))
     assert result.rc == 0, str(result)
     manifest = requests.get(f"{real_host.url}/v2/docker.io/library/hello/manifests/1",
                             headers={"Accept": MANIFEST}, timeout=60)
@@ -228,25 +224,30 @@ def _self_signed_pair(directory):
                     "-days", "2", "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
     for path in (cert, key):
         path.chmod(0o600)
+        os.chown(path, 0, 0)
     return cert, key
 
 
-def _broken_input(case, host, holder):
-    """Variables that pass the role's own input checks and `zot verify`, but would stop zot."""
-    side = host.root.parent / "side"
-    side.mkdir(mode=0o755, exist_ok=True)
+def _broken_input(case, host):
+    """Variables that pass the role's own input checks and `zot verify`, but would stop zot. Files
+    are made on the host (/srv/side), written from the controller into its root filesystem."""
+    side = host.path("/srv/side")
+    side.mkdir(mode=0o755, parents=True, exist_ok=True)
     if case == "missing certificate file":
         return {"zot_auth_bearer": {"realm": "https://auth.example.com/token", "service": "zot",
-                                    "cert": str(side / "missing-bearer.crt")}}, "does not exist"
+                                    "cert": "/srv/side/missing-bearer.crt"}}, "does not exist"
     if case == "TLS file unreadable by the zot user":
-        cert, key = _self_signed_pair(side)
-        return {"zot_http_tls_cert": str(cert), "zot_http_tls_key": str(key)}, "is not readable by the zot user"
+        _self_signed_pair(side)
+        return {"zot_http_tls_cert": "/srv/side/tls.crt", "zot_http_tls_key": "/srv/side/tls.key"}, \
+            "is not readable by the zot user"
     if case == "port already in use":
-        return {"zot_http_port": holder.getsockname()[1]}, "is already in use by another program"
+        return {"zot_http_port": 22}, "is already in use by another program"  # the host's sshd
     if case == "storage the zot user cannot write":
-        locked = side / "root-only"
-        locked.mkdir(mode=0o755, exist_ok=True)
-        return {"zot_config_extra": {"storage": {"rootDirectory": str(locked / "images")}}}, "cannot create"
+        (side / "root-only").mkdir(mode=0o755, exist_ok=True)
+        # Inside the unit's ReadWritePaths (else the role refuses it for that: test_server_sandbox.py),
+        # but the directory is root's.
+        return {"zot_systemd_read_write_paths": ["/srv/side/root-only"],
+                "zot_config_extra": {"storage": {"rootDirectory": "/srv/side/root-only/images"}}}, "cannot create"
     raise AssertionError(case)
 
 
@@ -255,11 +256,8 @@ def _broken_input(case, host, holder):
 def test_broken_input_fails_before_any_change_and_zot_keeps_serving(tiers_host, oci_image, skopeo_copy, case):
     """Each class `zot verify` does not catch is caught before anything is replaced."""
     before = tiers_host.snapshot()
-    with socket.socket() as holder:
-        holder.bind(("127.0.0.1", 0))
-        holder.listen()
-        overrides, cause = _broken_input(case, tiers_host, holder)
-        result = tiers_host.run(**dict(tiers_vars(), **overrides))
+    overrides, cause = _broken_input(case, tiers_host)
+    result = tiers_host.run(**dict(tiers_vars(), **overrides))
     assert result.rc != 0
     assert cause in result.stdout, str(result)
     assert tiers_host.snapshot() == before
@@ -269,7 +267,7 @@ def test_broken_input_fails_before_any_change_and_zot_keeps_serving(tiers_host, 
     assert pushed.returncode == 0, pushed.stderr
 
 
-def test_failed_restart_restores_previous_config(real_host):
+def test_failed_restart_restores_previous_config(zot_bin, real_host):
     """An OpenID issuer that does not answer passes every check but stops zot at start: the health
     check sees it, the previous config comes back and zot serves again."""
     assert real_host.run(**tiers_vars()).rc == 0

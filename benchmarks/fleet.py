@@ -1,0 +1,152 @@
+#!/usr/bin/env python
+"""Benchmark (not a test): zotops.zot.server over N booted hosts, beside Ansible's own floor.
+
+For N = 1, 2, 4 and 8 Debian hosts booted with systemd-nspawn (tests/integration/harness/hosts.py:
+systemd as PID 1, SSH as an unprivileged user with become, forks = N), it times:
+
+- floor: a one-task playbook (ansible.builtin.ping) over the same inventory;
+- fresh converge: the server role on hosts with nothing installed (the controller's download cache
+  emptied first, so it includes the one download from the release mirror);
+- no-op converge: the same role and variables again (changed=0 on every host);
+
+each the median of --runs runs, as seconds and as a ratio to that N's floor, with the bytes the
+controller sent to each host during the fresh converge (read from the host's veth counters) and the
+binary downloads the mirror served. Targets: no-op under floor + 3 s at every N and under floor + 1.5 s
+on one host; the binary downloaded once per converge and copied once per host.
+
+Usage (as root, after scripts/setup-dev-env.sh, with the zot binary the harness uses):
+  .venv/bin/python benchmarks/fleet.py [--runs 3] [--sizes 1,2,4,8] [--profile]
+
+--profile adds Ansible's profile_tasks callback to one no-op run per N and prints its slowest tasks.
+"""
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+
+from integration.harness import zot  # noqa: E402
+from integration.harness.ansible import run_playbook  # noqa: E402
+from integration.harness.env import VERSIONS  # noqa: E402
+from integration.harness.hosts import HostFleet, host_support  # noqa: E402
+from integration.harness.mirror import ReleaseMirror  # noqa: E402
+from integration.fleet.fleet import Fleet  # noqa: E402
+
+ROLE_PLAY = """- name: zotops.zot.server
+  hosts: all
+  gather_facts: false
+  roles:
+    - role: zotops.zot.server
+"""
+FLOOR_PLAY = "- hosts: all\n  gather_facts: false\n  tasks:\n    - ansible.builtin.ping:\n"
+# The seeds' three tiers with htpasswd users: what the getting-started guide installs.
+ROLE_VARS = {
+    "zot_htpasswd_bcrypt_rounds": 5,
+    "zot_access": {"anonymous": ["read"], "groups": {"artifact-workloads": {"users": ["ci"]}, "admins": {"users": ["admin"]}},
+                   "tiers": {"ci": {"groups": ["artifact-workloads"], "actions": ["read", "create"], "immutable_tags": True}},
+                   "admins": {"groups": ["admins"]}},
+}
+
+
+def tx_bytes(host):
+    """Bytes the controller sent into the host's veth (its bridge port's transmit counter)."""
+    return int(Path(f"/sys/class/net/vb-{host.name}/statistics/tx_bytes").read_text())
+
+
+def timed(fleet, playbook, runs_env=None, **kwargs):
+    start = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="zotops-bench-") as tmp:
+        inventory = fleet.inventory(Path(tmp) / "inventory.json", ROLE_VARS)
+        env = dict({"ANSIBLE_FORKS": str(len(fleet.hosts))}, **(runs_env or {}))
+        result = run_playbook(playbook, inventory=inventory, env=env, **kwargs)
+    elapsed = time.monotonic() - start
+    if result.rc != 0:
+        raise SystemExit(f"benchmark run failed:\n{result}")
+    return elapsed, result
+
+
+def measure(size, runs, mirror, work, profile):
+    hosts = HostFleet(size, prefix="zb").boot()
+    figures = {"floor": [], "fresh converge": [], "no-op converge": []}
+    sent, downloads = [], []
+    try:
+        cache = work / f"cache-{size}"
+        fleet = Fleet(hosts, mirror, cache)
+        fleet.shared.pop("zot_access_control")
+        role_play, floor_play = work / "role.yml", work / "floor.yml"
+        for _run in range(runs):
+            figures["floor"].append(timed(fleet, floor_play)[0])
+            for host in fleet.hosts.values():
+                host.reset()
+            shutil.rmtree(cache, ignore_errors=True)
+            before = dict((name, tx_bytes(host.host)) for name, host in fleet.hosts.items())
+            seen = len(mirror.requests)
+            figures["fresh converge"].append(timed(fleet, role_play)[0])
+            sent.append(statistics.mean(tx_bytes(host.host) - before[name] for name, host in fleet.hosts.items()))
+            downloads.append(sum(1 for path in mirror.requests[seen:] if path.endswith("/zot-linux-amd64")))
+            noop, result = timed(fleet, role_play)
+            if result.changed:
+                raise SystemExit(f"the no-op converge changed {result.changed} things:\n{result}")
+            figures["no-op converge"].append(noop)
+        if profile:
+            _elapsed, result = timed(fleet, role_play, runs_env={"ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.profile_tasks"})
+            print(f"--- profile_tasks, no-op over {size} host(s) ---")
+            print("\n".join(result.stdout.splitlines()[-25:]))
+    finally:
+        for host in hosts.hosts:
+            host.ssh("systemctl disable --now zot", check=False)
+        hosts.shutdown()
+    return figures, statistics.median(sent), max(downloads)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--sizes", default="1,2,4,8")
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args()
+    binary, reason = zot.zot_binary()
+    if binary is None:
+        raise SystemExit(reason)
+    _image, _key, reason = host_support()
+    if reason:
+        raise SystemExit(reason)
+    work = Path(tempfile.mkdtemp(prefix="zotops-fleet-bench-"))
+    (work / "role.yml").write_text(ROLE_PLAY)
+    (work / "floor.yml").write_text(FLOOR_PLAY)
+    mirror = ReleaseMirror(work / "mirror", VERSIONS["ZOT_VERSION"], binary).start()
+    rows = []
+    try:
+        for size in (int(n) for n in args.sizes.split(",")):
+            figures, sent, downloads = measure(size, args.runs, mirror, work, args.profile)
+            rows.append((size, figures, sent, downloads))
+    finally:
+        mirror.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+    binary_size = os.path.getsize(binary)
+    print(f"zotops.zot.server over N booted hosts (SSH + become, forks = N), zot {VERSIONS['ZOT_VERSION']}, "
+          f"median of {args.runs} runs; binary {binary_size / 2**20:.1f} MiB")
+    print(f"{'N':>2} {'run':<16} {'seconds':>8} {'x floor':>8} {'above floor':>12}")
+    verdicts = []
+    for size, figures, sent, downloads in rows:
+        floor = statistics.median(figures["floor"])
+        for name, values in figures.items():
+            median = statistics.median(values)
+            print(f"{size:>2} {name:<16} {median:8.2f} {median / floor:8.2f} {median - floor:+11.2f}s")
+        print(f"{size:>2} fresh converge: {sent / 2**20:.1f} MiB sent per host, {downloads} binary download(s)")
+        above = statistics.median(figures["no-op converge"]) - floor
+        limit = 1.5 if size == 1 else 3.0
+        verdicts.append(f"N={size}: no-op {above:+.2f} s above the floor (target < {limit} s: "
+                        f"{'met' if above < limit else 'NOT met'})")
+    print("\n".join(verdicts))
+
+
+if __name__ == "__main__":
+    main()
