@@ -23,7 +23,7 @@ class Fleet:
         self.hosts = {}
         for host in test_hosts.hosts:
             booted = BootedHost(host, {}, controller_cache)
-            booted.reset()
+            booted.reset(keep_binary=False)  # every host needs the binary: one download, a copy each
             self.hosts[host.name] = booted
         gateway = test_hosts.gateway
         self.shared = {

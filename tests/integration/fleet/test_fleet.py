@@ -49,7 +49,7 @@ def test_fleet_downloads_once_rolls_without_failed_requests_and_converges_an_unr
     for host in fleet.hosts.values():
         installed = host.path(f"/usr/local/lib/zot/zot-v{version}-linux-amd64")
         assert hashlib.sha256(installed.read_bytes()).hexdigest() == release_mirror.sha256(BINARY)
-        assert host.snapshot()["<unit>"] == ["enabled", "active"]
+        assert host.unit_state() == {"LoadState": "loaded", "UnitFileState": "enabled", "ActiveState": "active"}
 
     # A change rolled one replica at a time through HAProxy while a client pulls and pushes.
     fleet.haproxy = haproxy_factory(fleet.backends())

@@ -25,8 +25,6 @@ from .env import setting
 
 SSH_OPTIONS = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
                "-o", "BatchMode=yes", "-o", "ConnectTimeout=5"]
-# A ControlPersist master per host, as Ansible keeps one: a test's many small commands share it.
-SSH_MULTIPLEX = ["-o", "ControlMaster=auto", "-o", "ControlPersist=120"]
 
 
 class HostError(RuntimeError):
@@ -142,6 +140,7 @@ class TestHost:
                 last = str(exc)
                 time.sleep(0.2)
                 continue
+            self._start_master()
             proc = self.ssh("true", check=False, timeout=20)
             if proc.returncode == 0:
                 return self
@@ -171,8 +170,17 @@ class TestHost:
 
     # --- access ------------------------------------------------------------------------------
     def ssh_argv(self):
-        return ["ssh", "-i", self.key, *SSH_OPTIONS, *SSH_MULTIPLEX, "-o", f"ControlPath={self.control_dir}/cm",
+        return ["ssh", "-i", self.key, *SSH_OPTIONS, "-o", "ControlMaster=no", "-o", f"ControlPath={self.control_dir}/cm",
                 f"ansible@{self.address}"]
+
+    def _start_master(self):
+        """One SSH master connection per host (as Ansible keeps one), so a test's many small commands
+        skip the handshake. It runs detached (-f) with no pipe of ours: a master holding a pipe open
+        would keep every later command's output from ending. Without it, ssh() connects directly."""
+        argv = self.ssh_argv()
+        argv[argv.index("ControlMaster=no")] = "ControlMaster=yes"
+        subprocess.run(argv[:-1] + ["-o", "ControlPersist=600", "-f", "-N", argv[-1]], stdin=subprocess.DEVNULL,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30, check=False)
 
     def ssh(self, command, check=True, timeout=120, root=True):
         """Run a shell command on the host over SSH (as root through sudo unless root=False)."""

@@ -191,11 +191,20 @@ class BootedHost:
                 state["/" + str(path.relative_to(self.host.rootfs))] = (st.st_mode, st.st_uid, st.st_gid, content)
         for db in ("etc/passwd", "etc/group"):
             state[db] = [line for line in self.path(db).read_text().splitlines() if line.startswith("zot:")]
-        state["<unit>"] = self.host.ssh("systemctl is-enabled zot; systemctl is-active zot", check=False).stdout.split()
+        state["<unit>"] = self.unit_state()
         return state
 
-    def reset(self):
-        """Remove everything the role wrote, so the next test starts from a fresh host."""
+    def unit_state(self):
+        """{LoadState, UnitFileState, ActiveState} of zot.service, as the host's systemd sees it."""
+        shown = self.host.ssh("systemctl show zot.service -p LoadState,UnitFileState,ActiveState").stdout
+        return dict(line.split("=", 1) for line in shown.splitlines() if "=" in line)
+
+    def reset(self, keep_binary=True):
+        """Remove what the role wrote (its unit, files, user), so the next test starts from a fresh host.
+        keep_binary leaves the installed release file (not the link): the role then finds it intact and
+        copies nothing, which spares each test a 200 MB transfer; keep_binary=False leaves nothing."""
+        paths = [p for p in ROLE_PATHS if not (keep_binary and p == "/usr/local/lib/zot")]
+        keep = "find /usr/local/lib/zot -mindepth 1 ! -name 'zot-v*' -exec rm -rf {} +;" if keep_binary else ""
         self.host.ssh("systemctl disable --now zot >/dev/null 2>&1; rm -f /etc/systemd/system/zot.service;"
-                      " systemctl daemon-reload; systemctl reset-failed; rm -rf " + " ".join(ROLE_PATHS) +
+                      " systemctl daemon-reload; systemctl reset-failed; " + keep + "rm -rf " + " ".join(paths) +
                       " /var/log/zot /srv/* /home/ansible/tls; userdel zot >/dev/null 2>&1; groupdel zot >/dev/null 2>&1; true")

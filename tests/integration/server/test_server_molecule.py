@@ -26,7 +26,7 @@ def molecule_test(scenario, env):
     proc = subprocess.run([venv_bin("molecule"), "test", "--scenario-name", scenario], cwd=REPO / "roles" / "server",
                           env=env, capture_output=True, text=True, timeout=900, check=False)
     output = ANSI.sub("", proc.stdout + proc.stderr)
-    assert proc.returncode == 0, output[-8000:]
+    assert proc.returncode == 0, output[-20000:]
     # Molecule's idempotence step fails on any change in the second converge; verify checks the
     # files, anonymous read, a refused unauthenticated push, and CI pushing a new tag but refused
     # (403) on the same tag.
