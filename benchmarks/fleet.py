@@ -83,7 +83,7 @@ def measure(size, runs, mirror, work, profile):
         for _run in range(runs):
             figures["floor"].append(timed(fleet, floor_play)[0])
             for host in fleet.hosts.values():
-                host.reset()
+                host.reset(keep_binary=False)
             shutil.rmtree(cache, ignore_errors=True)
             before = dict((name, tx_bytes(host.host)) for name, host in fleet.hosts.items())
             seen = len(mirror.requests)
