@@ -121,30 +121,28 @@ def main():
     (work / "role.yml").write_text(ROLE_PLAY)
     (work / "floor.yml").write_text(FLOOR_PLAY)
     mirror = ReleaseMirror(work / "mirror", VERSIONS["ZOT_VERSION"], binary).start()
-    rows = []
+    binary_size = os.path.getsize(binary)
+    # Ansible's ssh_args compress by default (-C): the bytes sent are the compressed binary.
+    print(f"zotops.zot.server over N booted hosts (SSH + become, forks = N), zot {VERSIONS['ZOT_VERSION']}, "
+          f"median of {args.runs} runs; binary {binary_size / 2**20:.1f} MiB", flush=True)
+    print(f"{'N':>2} {'run':<16} {'seconds':>8} {'x floor':>8} {'above floor':>12}", flush=True)
+    verdicts = []
     try:
         for size in (int(n) for n in args.sizes.split(",")):
             figures, sent, downloads = measure(size, args.runs, mirror, work, args.profile)
-            rows.append((size, figures, sent, downloads))
+            floor = statistics.median(figures["floor"])
+            for name, values in figures.items():
+                median = statistics.median(values)
+                print(f"{size:>2} {name:<16} {median:8.2f} {median / floor:8.2f} {median - floor:+11.2f}s")
+            print(f"{size:>2} fresh converge: {sent / 2**20:.1f} MiB sent per host, {downloads} binary download(s)",
+                  flush=True)
+            above = statistics.median(figures["no-op converge"]) - floor
+            limit = 1.5 if size == 1 else 3.0
+            verdicts.append(f"N={size}: no-op {above:+.2f} s above the floor (target < {limit} s: "
+                            f"{'met' if above < limit else 'NOT met'})")
     finally:
         mirror.stop()
         shutil.rmtree(work, ignore_errors=True)
-
-    binary_size = os.path.getsize(binary)
-    print(f"zotops.zot.server over N booted hosts (SSH + become, forks = N), zot {VERSIONS['ZOT_VERSION']}, "
-          f"median of {args.runs} runs; binary {binary_size / 2**20:.1f} MiB")
-    print(f"{'N':>2} {'run':<16} {'seconds':>8} {'x floor':>8} {'above floor':>12}")
-    verdicts = []
-    for size, figures, sent, downloads in rows:
-        floor = statistics.median(figures["floor"])
-        for name, values in figures.items():
-            median = statistics.median(values)
-            print(f"{size:>2} {name:<16} {median:8.2f} {median / floor:8.2f} {median - floor:+11.2f}s")
-        print(f"{size:>2} fresh converge: {sent / 2**20:.1f} MiB sent per host, {downloads} binary download(s)")
-        above = statistics.median(figures["no-op converge"]) - floor
-        limit = 1.5 if size == 1 else 3.0
-        verdicts.append(f"N={size}: no-op {above:+.2f} s above the floor (target < {limit} s: "
-                        f"{'met' if above < limit else 'NOT met'})")
     print("\n".join(verdicts))
 
 

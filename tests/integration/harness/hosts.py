@@ -118,13 +118,44 @@ class TestHost:
                     f"Gateway={self.network.gateway}\n")
         log = open(self.workdir / "console.log", "ab")
         # --register=no/--keep-unit: the controller's PID 1 is not systemd (no machined, no scopes).
+        # nspawn then puts the container's cgroups under its own: each host gets a cgroup of its own,
+        # or the hosts' systemds share one tree and remove each other's unit cgroups (219/CGROUP).
+        cgroups = self._own_cgroups()
         self.proc = subprocess.Popen(
             ["systemd-nspawn", "--boot", "--quiet", "--register=no", "--keep-unit", "--console=pipe",
              f"--machine={self.name}", f"--directory={self.rootfs}", f"--network-bridge={self.network.bridge}",
              "--resolv-conf=off", "--timezone=off"],
-            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            preexec_fn=lambda: _join_cgroups(cgroups))
         log.close()
         return self
+
+    def _own_cgroups(self):
+        """One cgroup per host in each hierarchy systemd uses (name=systemd on a hybrid layout, the
+        unified one)."""
+        made = []
+        for hierarchy in ("/sys/fs/cgroup/systemd", "/sys/fs/cgroup/unified", "/sys/fs/cgroup"):
+            base = Path(hierarchy)
+            if not (base / "cgroup.procs").exists():
+                continue
+            group = base / "zotops-hosts" / self.name
+            group.mkdir(parents=True, exist_ok=True)
+            made.append(group)
+        self._cgroups = made
+        return made
+
+    def _remove_cgroups(self):
+        for group in getattr(self, "_cgroups", []):
+            # the container's own sub-groups first, deepest first
+            for sub in sorted((p for p in group.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
+                try:
+                    sub.rmdir()
+                except OSError:
+                    pass
+            try:
+                group.rmdir()
+            except OSError:
+                pass
 
     def wait_ready(self, timeout=90):
         """Until sshd answers and a sudo command runs (systemd has reached the login stage)."""
@@ -158,6 +189,7 @@ class TestHost:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(10)
         self.forget_connection()
+        self._remove_cgroups()
         _run(["umount", "-l", str(self.rootfs)], check=False)
         shutil.rmtree(self.workdir, ignore_errors=True)
         shutil.rmtree(self.control_dir, ignore_errors=True)
@@ -221,6 +253,12 @@ class TestHost:
         target.write_text(text)
 
 
+def _join_cgroups(groups):
+    """In the child before exec: move this process into its host's cgroups."""
+    for group in groups:
+        (group / "cgroup.procs").write_text(str(os.getpid()))
+
+
 def _quote(text):
     return "'" + text.replace("'", "'\"'\"'") + "'"
 
@@ -242,10 +280,14 @@ class HostFleet:
         tag = f"{os.getpid() % 10000}"
         self.hosts = [TestHost(f"{self.prefix}{tag}-{i}", i, self.network, self.image, self.key,
                                self.workdir / f"h{i}") for i in range(self.count)]
-        for host in self.hosts:
-            host.boot()
-        with concurrent.futures.ThreadPoolExecutor(len(self.hosts)) as pool:
-            list(pool.map(lambda host: host.wait_ready(timeout), self.hosts))
+        try:
+            for host in self.hosts:
+                host.boot()
+            with concurrent.futures.ThreadPoolExecutor(len(self.hosts)) as pool:
+                list(pool.map(lambda host: host.wait_ready(timeout), self.hosts))
+        except BaseException:
+            self.shutdown()
+            raise
         return self
 
     def shutdown(self):
