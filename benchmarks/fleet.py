@@ -22,6 +22,7 @@ Usage (as root, after scripts/setup-dev-env.sh, with the zot binary the harness 
 import argparse
 import os
 import shutil
+import signal
 import statistics
 import sys
 import tempfile
@@ -111,6 +112,8 @@ def main():
     parser.add_argument("--sizes", default="1,2,4,8")
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
+    # Stopped from outside: still shut the hosts down and remove what they left (the finally blocks).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     binary, reason = zot.zot_binary()
     if binary is None:
         raise SystemExit(reason)

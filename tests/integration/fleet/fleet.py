@@ -63,8 +63,10 @@ class Fleet:
         if self.haproxy:
             group_vars.update({"zot_haproxy_socket": self.haproxy.socket, "zot_haproxy_host": "localhost",
                                "zot_haproxy_backend": "zot", "zot_haproxy_timeout": 30})
+        # One host variable differs per host (the realm zot names in its auth challenge): what one host's
+        # run computes must never land on another.
         inventory = {"zot_replicas": {"vars": group_vars, "hosts": dict(
-            (name, host.host.inventory_vars()) for name, host in self.hosts.items())}}
+            (name, dict(host.host.inventory_vars(), zot_http_realm=f"zot-{name}")) for name, host in self.hosts.items())}}
         Path(path).write_text(json.dumps(inventory, indent=2))
         Path(path).chmod(0o600)
         return str(path)

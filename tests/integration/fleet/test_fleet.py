@@ -50,6 +50,9 @@ def test_fleet_downloads_once_rolls_without_failed_requests_and_converges_an_unr
         installed = host.path(f"/usr/local/lib/zot/zot-v{version}-linux-amd64")
         assert hashlib.sha256(installed.read_bytes()).hexdigest() == release_mirror.sha256(BINARY)
         assert host.unit_state() == {"LoadState": "loaded", "UnitFileState": "enabled", "ActiveState": "active"}
+    # Each host has its own variables, nothing of another's run.
+    assert dict((name, config["http"]["realm"]) for name, config in configs(fleet).items()) == \
+        dict((name, f"zot-{name}") for name in fleet.hosts)
 
     # A change rolled one replica at a time through HAProxy while a client pulls and pushes.
     fleet.haproxy = haproxy_factory(fleet.backends())
