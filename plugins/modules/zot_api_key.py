@@ -343,6 +343,15 @@ def main():
     if module._diff:
         result['diff'] = dict(before=diff_view(keys), after={'keys': ['(new key) expires %s' % (expiration or 'never')]})
     if module.check_mode:
+        # Predict what the real run would fail on before it makes a key (a file store's directory
+        # that cannot be created or written).
+        for store in stores:
+            try:
+                store.check_writable()
+            except SecretStoreError as e:
+                module.fail_json(msg='API key rotation would fail at step read: store %s: %s'
+                                     % (store.label, str(e)[len(store.label) + 2:] if str(e).startswith(store.label + ': ')
+                                        else e), step='read', **result)
         result['revoked'] = [k['uuid'] for k in keys]
         module.exit_json(**result)
 
