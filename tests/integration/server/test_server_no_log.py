@@ -51,8 +51,8 @@ CASES = {
         dict(EXT, zot_openid_providers={"oidc": dict(OIDC, issuer="http://idp.example.com/realms/zot")}),
         ["zot_openid_providers.oidc.issuer: must be an https:// URL"]),
     "OpenID credentials file relative": (
-        dict(EXT, zot_openid_providers={"oidc": dict(OIDC, issuer="https://idp.example.com/realms/zot",
-                                                      credentials_file="oidc.json")}),
+        dict(EXT, zot_openid_providers={
+            "oidc": dict(OIDC, issuer="https://idp.example.com/realms/zot", credentials_file="oidc.json")}),
         ["zot_openid_providers.oidc.credentials_file: must be an absolute path"]),
     "session hash key too short": (
         {"zot_auth_session_keys": {"hash_key": "hash-Secret-7"}},
