@@ -430,7 +430,7 @@ class Rotation(object):
             try:
                 snapshots.append(store.read())
             except Exception as e:
-                raise RotationError('read', 'store %s: %s' % (store.label, _store_msg(store, e)))
+                raise RotationError('read', 'store %s: %s' % (store.label, store_error_text(store, e)))
         if previous_value is None:
             for snap in snapshots:
                 if snap.known and snap.exists and snap.value:
@@ -443,7 +443,7 @@ class Rotation(object):
             try:
                 store.check_writable()
             except Exception as e:
-                raise RotationError('read', 'store %s: %s' % (store.label, _store_msg(store, e)))
+                raise RotationError('read', 'store %s: %s' % (store.label, store_error_text(store, e)))
 
         # create
         self._step('create')
@@ -465,7 +465,7 @@ class Rotation(object):
                     self.result['stores'].append(res)
                 except Exception as e:
                     written.append((store, snap))  # a failed write may have half-happened
-                    raise RotationError('set', 'store %s: %s' % (store.label, _store_msg(store, e)))
+                    raise RotationError('set', 'store %s: %s' % (store.label, store_error_text(store, e)))
             # test
             self._step('test')
             new_client = self.client.with_api_key(secret)
@@ -505,7 +505,7 @@ class Rotation(object):
             try:
                 notes.append('%s %s' % (store.label, store.restore(snap, previous_value)))
             except Exception as e:
-                notes.append('%s NOT restored: %s' % (store.label, _store_msg(store, e)))
+                notes.append('%s NOT restored: %s' % (store.label, store_error_text(store, e)))
         revoke_err = self._revoke_with_retries(self.client, new_uuid)
         if revoke_err is None:
             self.journal.remove(new_uuid)
@@ -522,7 +522,7 @@ def _msg(e):
     return to_native(e) if str(e) else type(e).__name__
 
 
-def _store_msg(store, e):
+def store_error_text(store, e):
     """A store's error without the store's label again (the caller names the store)."""
     msg = _msg(e)
     prefix = '%s: ' % store.label

@@ -229,7 +229,7 @@ from ansible_collections.zotops.zot.plugins.module_utils.secret_stores import (
 from ansible_collections.zotops.zot.plugins.module_utils.zot_api import (
     ZOT_API_ARGUMENT_SPEC, ZOT_API_MUTUALLY_EXCLUSIVE, ZOT_API_REQUIRED_ONE_OF, Journal, Rotation,
     RotationError, ZotApiError, ZotClient, days_left, expiration_from_days, parse_time,
-    public_key_details, rotation_due, select_label, utcnow)
+    public_key_details, rotation_due, select_label, store_error_text, utcnow)
 
 
 def diff_view(keys):
@@ -350,8 +350,7 @@ def main():
                 store.check_writable()
             except SecretStoreError as e:
                 module.fail_json(msg='API key rotation would fail at step read: store %s: %s'
-                                     % (store.label, str(e)[len(store.label) + 2:] if str(e).startswith(store.label + ': ')
-                                        else e), step='read', **result)
+                                     % (store.label, store_error_text(store, e)), step='read', **result)
         result['revoked'] = [k['uuid'] for k in keys]
         module.exit_json(**result)
 
