@@ -301,7 +301,12 @@ def _walk_section_3(walked, project, parts, ca_cert):
     """§3: API keys on with the SSO playbook, then the rotation playbook against zot's TLS from the private
     CA (zot_apikey_ca_path), into a file store whose directory does not exist yet."""
     host = walked.host
-    continued = guide.files(parts["3"])
+    # §3's blocks: the zot.yml continuation (started in §1) and the rotation's vars file.
+    continued = {}
+    for lang, body in guide.FENCE.findall(parts["3"]):
+        match = guide.FILE_NAME.match(body.splitlines()[0]) if lang == "yaml" and body else None
+        if match:
+            continued[match.group(1)] = body
     assert set(continued) == {"group_vars/registry/zot.yml", "zot-ci-rotation.yml"}, sorted(continued)
     with open(project / "group_vars" / "registry" / "zot.yml", "a") as zot_yml:
         zot_yml.write("\n" + continued["group_vars/registry/zot.yml"])
