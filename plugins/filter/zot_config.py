@@ -485,6 +485,8 @@ def _auth(settings, config_dir):
         if missing:
             _fail("zot_auth_bearer", "needs %s (zot enables bearer auth only with realm, service and cert)"
                   % ", ".join(missing))
+        _http_url("zot_auth_bearer.realm", bearer["realm"], "https://auth.example.com/token")
+        _abs_path("zot_auth_bearer.cert", bearer["cert"])
         auth["bearer"] = dict(bearer)
     mtls = _dict(settings, "zot_auth_mtls")
     if mtls:
@@ -569,10 +571,10 @@ def _sync(settings, config_dir):
             "content": [{"prefix": entry.get("prefix", "**"), "destination": "/" + name.strip("/")}],
         }
         if entry.get("cert_dir"):
-            registry["certDir"] = entry["cert_dir"]
+            registry["certDir"] = _abs_path(var + ".cert_dir", entry["cert_dir"])
         if entry.get("max_retries") is not None:
-            registry["maxRetries"] = int(entry["max_retries"])
-            registry["retryDelay"] = entry.get("retry_delay", "5m")
+            registry["maxRetries"] = _int({var + ".max_retries": entry["max_retries"]}, var + ".max_retries", minimum=0)
+            registry["retryDelay"] = _duration({var + ".retry_delay": entry.get("retry_delay")}, var + ".retry_delay", "5m")
         registries.append(registry)
         if bool(entry.get("username")) != bool(entry.get("password")):
             _fail(var, "username and password must be given together")

@@ -170,6 +170,12 @@ EXT = {"zot_http_external_url": "https://zot.example.com"}
      "zot_storage_s3.endpoint: must be an absolute http(s) URL"),
     ({"zot_redis": {"url": "redis//:pw-Secret-9@host", "password": "x"}}, "zot_redis.url: must be a redis://"),
     ({"zot_log_output": "zot.log"}, "zot_log_output: must be an absolute path"),
+    ({"zot_auth_bearer": {"realm": "auth/token", "service": "zot", "cert": "/c"}},
+     "zot_auth_bearer.realm: must be an absolute http(s) URL"),
+    ({"zot_pull_through": [{"name": "d", "url": "https://r", "max_retries": 3, "retry_delay": "soon"}]},
+     "zot_pull_through[0].retry_delay: must be a Go duration"),
+    ({"zot_pull_through": [{"name": "d", "url": "https://r", "cert_dir": "certs"}]},
+     "zot_pull_through[0].cert_dir: must be an absolute path"),
     ({"zot_http_tls_cert": "tls.crt", "zot_http_tls_key": "/k"}, "zot_http_tls_cert: must be an absolute path"),
 ])
 def test_problems_name_the_variable_and_never_a_secret(overrides, message):
