@@ -61,6 +61,11 @@ def put_manifest(host, repo, tag, manifest, auth=None):
                         headers={"Content-Type": MANIFEST}, auth=auth, timeout=30)
 
 
+def _role_files(host):
+    """The host's snapshot without zot's own data (its metadata database changes as zot runs)."""
+    return {k: v for k, v in host.snapshot().items() if not k.startswith(("data", "/var/lib/zot"))}
+
+
 def test_anonymous_read_and_unauthenticated_push(tiers_host, oci_image, skopeo_copy):
     assert requests.get(f"{tiers_host.url}/v2/_catalog", timeout=10).status_code == 200
     # Nothing may be written without credentials: zot asks for them.
@@ -97,6 +102,25 @@ def test_converge_twice_changes_nothing(tiers_host):
     result = tiers_host.run(**tiers_vars())
     assert result.rc == 0, str(result)
     assert result.changed == 0, str(result)
+
+
+@pytest.mark.parametrize("case", ["htpasswd user twice", "OpenID issuer not a URL", "sync registry URL not a URL",
+                                  "session hash key too short", "bad htpasswd entry behind a Redis password"])
+def test_bad_value_behind_no_log_fails_readably_on_a_converged_host(tiers_host, case):
+    """The issue's cases on a host whose zot serves: readable failure, no secret at -vvv, nothing changed."""
+    from integration.server.test_server_no_log import CASES as NO_LOG_CASES, SECRETS as NO_LOG_SECRETS
+
+    before = tiers_host.snapshot()
+    overrides, expected = NO_LOG_CASES[case]
+    result = tiers_host.run(verbosity=3, **dict(tiers_vars(), **overrides))
+    assert result.rc != 0
+    for text in expected:
+        assert text in result.stdout, str(result)
+    for secret in SECRETS + NO_LOG_SECRETS:
+        assert secret not in result.output, f"{secret} shown at -vvv"
+    assert result.changed == 0
+    assert tiers_host.snapshot() == before
+    assert requests.get(f"{tiers_host.url}/v2/_catalog", auth=("ci", USERS["ci"]), timeout=10).status_code == 200
 
 
 def test_check_diff_shows_policy_change_and_changes_nothing(tiers_host):
@@ -156,25 +180,6 @@ def test_broken_config_extra_fails_before_any_change_and_zot_keeps_serving(tiers
     assert "http.auth.openid.providers.oidc.clientsecret" in inline_secret.stdout
     assert "oidc-Client-Secret" not in inline_secret.output
     assert tiers_host.snapshot() == before
-
-
-@pytest.mark.parametrize("case", ["htpasswd user twice", "OpenID issuer not a URL", "sync registry URL not a URL",
-                                  "session hash key too short", "bad htpasswd entry behind a Redis password"])
-def test_bad_value_behind_no_log_fails_readably_on_a_converged_host(tiers_host, case):
-    """The issue's cases on a host whose zot serves: readable failure, no secret at -vvv, nothing changed."""
-    from integration.server.test_server_no_log import CASES as NO_LOG_CASES, SECRETS as NO_LOG_SECRETS
-
-    before = tiers_host.snapshot()
-    overrides, expected = NO_LOG_CASES[case]
-    result = tiers_host.run(verbosity=3, **dict(tiers_vars(), **overrides))
-    assert result.rc != 0
-    for text in expected:
-        assert text in result.stdout, str(result)
-    for secret in SECRETS + NO_LOG_SECRETS:
-        assert secret not in result.output, f"{secret} shown at -vvv"
-    assert result.changed == 0
-    assert tiers_host.snapshot() == before
-    assert requests.get(f"{tiers_host.url}/v2/_catalog", auth=("ci", USERS["ci"]), timeout=10).status_code == 200
 
 
 def test_check_mode_on_fresh_host_fails_nowhere(real_host):
@@ -286,11 +291,6 @@ def test_broken_input_fails_before_any_change_and_zot_keeps_serving(tiers_host, 
     assert requests.get(f"{tiers_host.url}/v2/_catalog", timeout=10).status_code == 200
     pushed = push(skopeo_copy, oci_image, tiers_host, f"broken/{case.split()[0].lower()}:1", user="ci")
     assert pushed.returncode == 0, pushed.stderr
-
-
-def _role_files(host):
-    """The host's snapshot without zot's own data (its metadata database changes as zot runs)."""
-    return {k: v for k, v in host.snapshot().items() if not k.startswith(("data", "/var/lib/zot"))}
 
 
 def test_failed_restart_restores_previous_config(real_host):
