@@ -52,6 +52,9 @@ options:
       path:
         description:
           - V(file) the file's path. V(vault_kv2) the secret's path below the mount.
+          - V(file) a missing directory (and missing parents) is created mode 0700, owned as the file
+            (O(stores[].owner), O(stores[].group)); check mode and the step before a key is made fail
+            when it could not be created or written.
         type: str
       mode:
         description: V(file) the file's mode, an octal string.

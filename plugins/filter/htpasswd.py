@@ -62,9 +62,10 @@ def _normalize_users(users, var_name):
         if not isinstance(name, str) or not name:
             raise AnsibleFilterError("%s.name must be a non-empty string" % where)
         if ":" in name or any(c.isspace() for c in name):
-            raise AnsibleFilterError("%s.name %r may not contain ':' or whitespace" % (where, name))
+            raise AnsibleFilterError("%s.name %r may not contain ':' or whitespace (htpasswd separates the "
+                                     "name from the hash with ':')" % (where, name))
         if name in seen:
-            raise AnsibleFilterError("%s.name %r is declared more than once" % (where, name))
+            raise AnsibleFilterError("%s.name %r is declared more than once: give each user once" % (where, name))
         seen.add(name)
         state = entry.get("state", "present")
         if state not in ("present", "absent"):
@@ -79,7 +80,8 @@ def _normalize_users(users, var_name):
                                          % (where, name))
             if password is not None:
                 if not isinstance(password, str) or password == "":
-                    raise AnsibleFilterError("%s.password (user %r) must be a non-empty string" % (where, name))
+                    raise AnsibleFilterError("%s.password (user %r) must be a non-empty string of at most %d bytes "
+                                             "(or give password_hash, a bcrypt hash)" % (where, name, BCRYPT_MAX_BYTES))
                 if len(to_bytes(password)) > BCRYPT_MAX_BYTES:
                     raise AnsibleFilterError("%s.password (user %r) is longer than bcrypt's %d bytes"
                                              % (where, name, BCRYPT_MAX_BYTES))
@@ -101,14 +103,23 @@ def _matches(password, hashed):
         return False
 
 
-def _plan(existing, users, rounds, exclusive, var_name, hash_new):
-    _require_bcrypt()
+def _rounds(rounds, rounds_var):
+    if isinstance(rounds, bool):
+        rounds = None
     try:
         rounds = int(rounds)
     except (TypeError, ValueError):
-        raise AnsibleFilterError("bcrypt rounds must be an integer between 4 and 31, got %r" % (rounds,))
+        raise AnsibleFilterError("%s must be an integer between 4 and 31 (bcrypt's cost; 12 is usual), got %r"
+                                 % (rounds_var, rounds))
     if not 4 <= rounds <= 31:
-        raise AnsibleFilterError("bcrypt rounds must be between 4 and 31, got %d" % rounds)
+        raise AnsibleFilterError("%s must be between 4 and 31 (bcrypt's cost; 12 is usual), got %d"
+                                 % (rounds_var, rounds))
+    return rounds
+
+
+def _plan(existing, users, rounds, exclusive, var_name, hash_new, rounds_var="zot_htpasswd_bcrypt_rounds"):
+    _require_bcrypt()
+    rounds = _rounds(rounds, rounds_var)
     current = parse_htpasswd(existing)
     current_map = dict(current)
     declared = _normalize_users(users, var_name)
@@ -148,6 +159,19 @@ def _plan(existing, users, rounds, exclusive, var_name, hash_new):
     return lines, changes
 
 
+def htpasswd_problems(users, rounds=12, var_name="zot_htpasswd_users", rounds_var="zot_htpasswd_bcrypt_rounds"):
+    """[] when the declared users and rounds are valid, else [the first problem]: names the variable,
+    the entry (by index and user name) and what is allowed, never a password or hash. Safe to show
+    from a task without no_log (the role checks here before any write)."""
+    try:
+        _require_bcrypt()
+        _rounds(rounds, rounds_var)
+        _normalize_users(users, var_name)
+    except AnsibleFilterError as err:
+        return [str(err.message if hasattr(err, "message") else err)]
+    return []
+
+
 def htpasswd(existing, users, rounds=12, exclusive=True, var_name="zot_htpasswd_users"):
     """New htpasswd file content: kept hashes for passwords that still verify, new bcrypt hashes otherwise.
 
@@ -171,4 +195,5 @@ class FilterModule(object):
         return {
             "htpasswd": htpasswd,
             "htpasswd_changes": htpasswd_changes,
+            "htpasswd_problems": htpasswd_problems,
         }

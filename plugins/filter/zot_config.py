@@ -98,6 +98,65 @@ def _join(directory, filename):
     return directory.rstrip("/") + "/" + filename
 
 
+def _safe_url(url):
+    """A URL as it may appear in a message: whatever comes before an '@' (userinfo, a password in
+    it) masked, also in a malformed URL."""
+    if not isinstance(url, str):
+        return "a %s" % type(url).__name__
+    if "@" in url:
+        head, host = url.rsplit("@", 1)
+        scheme = head.split("://", 1)[0] + "://" if "://" in head else ""
+        url = "%s%s@%s" % (scheme, MASK, host)
+    return repr(url)
+
+
+def _parse_url(url):
+    """urlparse(url), or None when url is not a string or has a malformed host or port."""
+    if not isinstance(url, str):
+        return None
+    try:
+        parsed = urlparse(url)
+        if parsed.port is not None and parsed.port <= 0:
+            return None
+        return parsed
+    except ValueError:
+        return None
+
+
+def _http_url(var, url, example, loopback_http_only=False):
+    """Fail unless url is an absolute http(s) URL with a host (https only, except on loopback hosts,
+    with loopback_http_only). The message shows the URL with any password masked."""
+    allowed = "an https:// URL (http:// only on a loopback host)" if loopback_http_only else "an absolute http(s) URL"
+    parsed = _parse_url(url)
+    host = parsed.hostname if parsed else None
+    if not parsed or parsed.scheme not in ("http", "https") or not host or any(c.isspace() for c in url):
+        _fail(var, "must be %s such as %s, got %s" % (allowed, example, _safe_url(url)))
+    if loopback_http_only and parsed.scheme == "http" and not _is_loopback(host):
+        _fail(var, "must be %s such as %s, got %s: an identity provider is reached over TLS unless it runs "
+              "on this host" % (allowed, example, _safe_url(url)))
+    return url
+
+
+def _is_loopback(host):
+    if host in ("localhost", "::1") or host.endswith(".localhost"):
+        return True
+    parts = host.split(".")
+    return len(parts) == 4 and parts[0] == "127" and all(p.isdigit() and int(p) < 256 for p in parts)
+
+
+def _abs_path(var, value):
+    """Fail unless value is an absolute path (the role writes or zot reads it on the host)."""
+    if not isinstance(value, str) or not value.startswith("/") or "\n" in value:
+        _fail(var, "must be an absolute path on the host, got %r" % (value,))
+    return value
+
+
+# gorilla/securecookie (zot's session cookies): a hash key of 32 or 64 bytes (HMAC-SHA256), an
+# encryption key of 16, 24 or 32 bytes (AES-128/192/256).
+SESSION_HASH_KEY_BYTES = (32, 64)
+SESSION_ENCRYPT_KEY_BYTES = (16, 24, 32)
+
+
 S3_KEYS = ("bucket", "region", "endpoint", "force_path_style", "skip_verify", "root_directory",
            "storage_class", "access_key_id", "secret_access_key", "session_token")
 REDIS_KEYS = ("url", "key_prefix", "username", "password")
@@ -137,10 +196,8 @@ def _s3(settings):
     }
     endpoint = s3.get("endpoint") or ""
     if endpoint:
+        _http_url("zot_storage_s3.endpoint", endpoint, "https://minio.example.com:9000")
         parsed = urlparse(endpoint)
-        if parsed.scheme not in ("http", "https") or not parsed.netloc:
-            _fail("zot_storage_s3.endpoint", "must be an http(s) URL such as https://minio.example.com:9000, "
-                  "got %r" % endpoint)
         driver["regionendpoint"] = endpoint.rstrip("/")
         driver["secure"] = parsed.scheme == "https"
     if s3.get("storage_class"):
@@ -155,8 +212,9 @@ def _s3(settings):
                  "aws_secret_access_key = %s" % s3["secret_access_key"]]
         if s3.get("session_token"):
             lines.append("aws_session_token = %s" % s3["session_token"])
-        path = _str(settings, "zot_storage_s3_credentials_file",
-                    _join(_str(settings, "zot_config_dir", "/etc/zot"), "s3-credentials"))
+        path = _abs_path("zot_storage_s3_credentials_file",
+                         _str(settings, "zot_storage_s3_credentials_file",
+                              _join(_str(settings, "zot_config_dir", "/etc/zot"), "s3-credentials")))
         credentials = {"path": path, "kind": "s3", "content": "\n".join(lines) + "\n"}
     return driver, credentials
 
@@ -170,10 +228,10 @@ def _redis(settings):
     if unknown:
         _fail("zot_redis", "unknown keys %s (allowed: %s)" % (", ".join(unknown), ", ".join(REDIS_KEYS)))
     url = redis.get("url")
-    parsed = urlparse(url) if isinstance(url, str) else None
+    parsed = _parse_url(url)
     if not parsed or parsed.scheme not in REDIS_SCHEMES or not (parsed.netloc or parsed.path):
-        _fail("zot_redis.url", "must be a redis://host:port/db, rediss://host:port/db or unix:///path URL, got %r"
-              % (url,))
+        _fail("zot_redis.url", "must be a redis://host:port/db, rediss://host:port/db or unix:///path URL, got %s"
+              % _safe_url(url))
     if parsed.password:
         _fail("zot_redis.url", "must not carry a password: give it as zot_redis.password (it is masked in "
               "diffs and logs)")
@@ -203,8 +261,7 @@ def _dynamodb(settings):
     driver = {"name": "dynamodb", "region": dynamodb["region"]}
     endpoint = dynamodb.get("endpoint") or ""
     if endpoint:
-        if urlparse(endpoint).scheme not in ("http", "https") or not urlparse(endpoint).netloc:
-            _fail("zot_dynamodb.endpoint", "must be an http(s) URL, got %r" % endpoint)
+        _http_url("zot_dynamodb.endpoint", endpoint, "http://127.0.0.1:8000")
         driver["endpoint"] = endpoint.rstrip("/")
     prefix = str(dynamodb.get("table_prefix") or "zot")
     if not re.match(r"^[A-Za-z0-9_.-]{1,200}$", prefix):
@@ -265,6 +322,9 @@ def _tls(settings):
         _fail("zot_http_tls_cacert", "mutual TLS needs zot_http_tls_cert and zot_http_tls_key too")
     if not cert:
         return None
+    for var, value in (("zot_http_tls_cert", cert), ("zot_http_tls_key", key)) + (
+            (("zot_http_tls_cacert", cacert),) if cacert else ()):
+        _abs_path(var, value)
     tls = {"cert": cert, "key": key}
     if cacert:
         tls["cacert"] = cacert
@@ -327,8 +387,15 @@ def _ldap(settings, config_dir):
     bind_password = ldap.get("bind_password")
     if bool(bind_dn) != bool(bind_password):
         _fail(var, "bind_dn and bind_password must be given together (anonymous bind: give neither)")
+    if bind_dn is not None and not isinstance(bind_dn, str):
+        _fail(var + ".bind_dn", "must be a string (a DN such as cn=reader,dc=example,dc=org)")
+    if bind_password is not None and not isinstance(bind_password, str):
+        _fail(var + ".bind_password", "must be a string (quote it in YAML), got %s" % type(bind_password).__name__)
+    if ldap.get("ca_cert"):
+        _abs_path(var + ".ca_cert", ldap["ca_cert"])
     credentials = None
-    path = _str(scoped, var + ".credentials_file", _join(config_dir, "ldap-credentials.json"))
+    path = _abs_path(var + ".credentials_file",
+                     _str(scoped, var + ".credentials_file", _join(config_dir, "ldap-credentials.json")))
     # zot reads the bind DN and password only from this file, never from config.json.
     out["credentialsFile"] = path
     credentials = {"path": path, "kind": "ldap",
@@ -356,10 +423,23 @@ def _openid(settings, config_dir):
             _fail(var, "unknown keys %s (allowed: %s)" % (", ".join(unknown), ", ".join(sorted(known))))
         if not provider.get("client_id") or not provider.get("client_secret"):
             _fail(var, "client_id and client_secret are required (they go to the provider's credentials file)")
+        for name in ("client_id", "client_secret"):
+            if not isinstance(provider[name], str):
+                _fail("%s.%s" % (var, name), "must be a string (quote it in YAML), got %s"
+                      % type(provider[name]).__name__)
         if key in OPENID_PROVIDERS and key != "google" and not provider.get("issuer"):
             _fail(var + ".issuer", "is required for an OpenID Connect provider")
+        if provider.get("issuer"):
+            # zot fetches <issuer>/.well-known/openid-configuration at start and panics when it cannot.
+            _http_url(var + ".issuer", provider["issuer"], "https://keycloak.example.com/realms/zot",
+                      loopback_http_only=True)
+        for name in ("authurl", "tokenurl"):
+            if provider.get(name):
+                _http_url("%s.%s" % (var, name), provider[name], "https://github.com/login/oauth/authorize",
+                          loopback_http_only=True)
         scoped = dict(("%s.%s" % (var, k), v) for k, v in provider.items())
-        path = _str(scoped, var + ".credentials_file", _join(config_dir, "oidc-%s-credentials.json" % key))
+        path = _abs_path(var + ".credentials_file",
+                         _str(scoped, var + ".credentials_file", _join(config_dir, "oidc-%s-credentials.json" % key)))
         entry = {"credentialsFile": path}
         for name, zot_key in (("name", "name"), ("issuer", "issuer"), ("authurl", "authurl"),
                               ("tokenurl", "tokenurl")):
@@ -405,6 +485,8 @@ def _auth(settings, config_dir):
         if missing:
             _fail("zot_auth_bearer", "needs %s (zot enables bearer auth only with realm, service and cert)"
                   % ", ".join(missing))
+        _http_url("zot_auth_bearer.realm", bearer["realm"], "https://auth.example.com/token")
+        _abs_path("zot_auth_bearer.cert", bearer["cert"])
         auth["bearer"] = dict(bearer)
     mtls = _dict(settings, "zot_auth_mtls")
     if mtls:
@@ -416,9 +498,26 @@ def _auth(settings, config_dir):
         auth["failDelay"] = fail_delay
     session_keys = _dict(settings, "zot_auth_session_keys")
     if session_keys:
+        unknown = sorted(set(session_keys) - {"hash_key", "encrypt_key"})
+        if unknown:
+            _fail("zot_auth_session_keys", "unknown keys %s (allowed: hash_key, encrypt_key)" % ", ".join(unknown))
         if not session_keys.get("hash_key"):
             _fail("zot_auth_session_keys.hash_key", "is required (a random string of 32 or 64 bytes)")
-        path = _str(settings, "zot_auth_session_keys_file", _join(config_dir, "session-keys.json"))
+        for name, sizes, example in (("hash_key", SESSION_HASH_KEY_BYTES, "openssl rand -hex 32 (64 bytes)"),
+                                     ("encrypt_key", SESSION_ENCRYPT_KEY_BYTES, "openssl rand -hex 16 (32 bytes)")):
+            value = session_keys.get(name)
+            if value in (None, "") and name == "encrypt_key":
+                continue
+            if not isinstance(value, str):
+                _fail("zot_auth_session_keys.%s" % name, "must be a string, got %s" % type(value).__name__)
+            size = len(value.encode("utf-8"))
+            if size not in sizes:
+                # The length is no secret worth keeping: it tells the user what to fix.
+                _fail("zot_auth_session_keys.%s" % name, "must be exactly %s bytes (zot's session cookies need it), "
+                      "got %d bytes; make one with %s"
+                      % (" or ".join(str(n) for n in sizes), size, example))
+        path = _abs_path("zot_auth_session_keys_file",
+                         _str(settings, "zot_auth_session_keys_file", _join(config_dir, "session-keys.json")))
         auth["sessionKeysFile"] = path
         content = {"hashKey": session_keys["hash_key"]}
         if session_keys.get("encrypt_key"):
@@ -435,7 +534,17 @@ def _auth(settings, config_dir):
 
 
 def _sync(settings, config_dir):
-    registries = [dict(r) for r in _list(settings, "zot_sync_registries")]
+    registries = []
+    for index, entry in enumerate(_list(settings, "zot_sync_registries")):
+        var = "zot_sync_registries[%d]" % index
+        if not isinstance(entry, dict):
+            _fail(var, "must be a dict in zot's sync registry format ({urls: [...], content: [...], ...})")
+        urls = entry.get("urls")
+        if not isinstance(urls, (list, tuple)) or not urls:
+            _fail(var + ".urls", "is required: a list of upstream registry URLs such as https://ghcr.io")
+        for url_index, url in enumerate(urls):
+            _http_url("%s.urls[%d]" % (var, url_index), url, "https://ghcr.io")
+        registries.append(dict(entry))
     credentials = {}
     for index, entry in enumerate(_list(settings, "zot_pull_through")):
         var = "zot_pull_through[%d]" % index
@@ -451,9 +560,10 @@ def _sync(settings, config_dir):
             _fail(var + ".name", "must be the local namespace the cache lives under, e.g. docker.io")
         if not urls:
             _fail(var + ".url", "is required (the upstream registry, e.g. https://registry-1.docker.io)")
+        if not isinstance(urls, (list, tuple)):
+            _fail(var + ".urls", "must be a list of upstream registry URLs")
         for url in urls:
-            if urlparse(url).scheme not in ("http", "https"):
-                _fail(var + ".url", "must be an http(s) URL, got %r" % url)
+            _http_url(var + ".url", url, "https://registry-1.docker.io")
         registry = {
             "urls": list(urls),
             "onDemand": True,
@@ -461,10 +571,10 @@ def _sync(settings, config_dir):
             "content": [{"prefix": entry.get("prefix", "**"), "destination": "/" + name.strip("/")}],
         }
         if entry.get("cert_dir"):
-            registry["certDir"] = entry["cert_dir"]
+            registry["certDir"] = _abs_path(var + ".cert_dir", entry["cert_dir"])
         if entry.get("max_retries") is not None:
-            registry["maxRetries"] = int(entry["max_retries"])
-            registry["retryDelay"] = entry.get("retry_delay", "5m")
+            registry["maxRetries"] = _int({var + ".max_retries": entry["max_retries"]}, var + ".max_retries", minimum=0)
+            registry["retryDelay"] = _duration({var + ".retry_delay": entry.get("retry_delay")}, var + ".retry_delay", "5m")
         registries.append(registry)
         if bool(entry.get("username")) != bool(entry.get("password")):
             _fail(var, "username and password must be given together")
@@ -475,6 +585,8 @@ def _sync(settings, config_dir):
     for host, creds in extra_credentials.items():
         if not isinstance(creds, dict) or set(creds) != {"username", "password"}:
             _fail("zot_sync_credentials.%s" % host, "must be a dict with exactly 'username' and 'password'")
+        if not all(isinstance(creds[k], str) and creds[k] for k in ("username", "password")):
+            _fail("zot_sync_credentials.%s" % host, "username and password must be non-empty strings")
         credentials[host] = dict(creds)
     if not registries:
         if credentials:
@@ -483,7 +595,8 @@ def _sync(settings, config_dir):
     sync = {"enable": True, "registries": registries}
     files = []
     if credentials:
-        path = _str(settings, "zot_sync_credentials_file", _join(config_dir, "sync-credentials.json"))
+        path = _abs_path("zot_sync_credentials_file",
+                         _str(settings, "zot_sync_credentials_file", _join(config_dir, "sync-credentials.json")))
         sync["credentialsFile"] = path
         files.append({"path": path, "kind": "sync", "content": credentials})
     return sync, files
@@ -508,6 +621,18 @@ def zot_config(settings):
     """The zot config dict (no secrets inline) from the role's variables, by their variable names."""
     config, _files = _build(settings)
     return config
+
+
+def zot_config_problems(settings):
+    """[] when the role's variables build a config, else [the first problem]: a message naming the
+    variable and what is allowed, never a secret value. Safe to show from a task without no_log, so
+    the role checks here, before any write, what the no_log tasks that build the config and its
+    credentials files would otherwise fail on with a censored message."""
+    try:
+        _build(settings)
+    except AnsibleFilterError as err:
+        return [str(err.message if hasattr(err, "message") else err)]
+    return []
 
 
 def zot_credential_files(settings, as_text=False):
@@ -550,9 +675,7 @@ def _build(settings):
     }
     external_url = _str(settings, "zot_http_external_url")
     if external_url:
-        if urlparse(external_url).scheme not in ("http", "https") or not urlparse(external_url).netloc:
-            _fail("zot_http_external_url", "must be an absolute http(s) URL such as https://zot.example.com, "
-                  "got %r" % external_url)
+        _http_url("zot_http_external_url", external_url, "https://zot.example.com")
         http["externalUrl"] = external_url.rstrip("/")
     realm = _str(settings, "zot_http_realm", "zot")
     if realm:
@@ -578,10 +701,9 @@ def _build(settings):
     if log_level not in LOG_LEVELS:
         _fail("zot_log_level", "must be one of %s, got %r" % (", ".join(LOG_LEVELS), log_level))
     log = {"level": log_level}
-    if _str(settings, "zot_log_output"):
-        log["output"] = _str(settings, "zot_log_output")
-    if _str(settings, "zot_log_audit"):
-        log["audit"] = _str(settings, "zot_log_audit")
+    for var, key in (("zot_log_output", "output"), ("zot_log_audit", "audit")):
+        if _str(settings, var):
+            log[key] = _abs_path(var, _str(settings, var))
     storage, storage_files = _storage(settings)
     files.extend(storage_files)
     config = {"storage": storage, "http": http, "log": log}
@@ -668,6 +790,7 @@ class FilterModule(object):
         return {
             "zot_release_checksum": zot_release_checksum,
             "zot_config": zot_config,
+            "zot_config_problems": zot_config_problems,
             "zot_credential_files": zot_credential_files,
             "zot_credentials_text": zot_credentials_text,
             "zot_file_specs": zot_file_specs,

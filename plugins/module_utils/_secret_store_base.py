@@ -126,6 +126,11 @@ class SecretStore(object):
     def delete(self):
         raise NotImplementedError
 
+    def check_writable(self):
+        """Raise SecretStoreError when a write is known to fail (checked in check mode and before a
+        key is made). Stores behind an API cannot tell without writing: they do nothing here."""
+        return None
+
     # --- shared ---------------------------------------------------------------------------
     @property
     def label(self):

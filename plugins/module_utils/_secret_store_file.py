@@ -21,6 +21,14 @@ from ansible_collections.zotops.zot.plugins.module_utils._secret_store_base impo
     SecretStore, SecretStoreError, Snapshot)
 
 
+def _user():
+    try:
+        import pwd
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except (ImportError, KeyError):
+        return 'uid %d' % os.geteuid()
+
+
 class FileStore(SecretStore):
     kind = 'file'
     options = {'required': ['path'],
@@ -48,11 +56,46 @@ class FileStore(SecretStore):
         value = data[:-1] if data.endswith('\n') else data
         return Snapshot(True, value=value, known=True)
 
+    def _directory(self):
+        return os.path.dirname(os.path.abspath(self.spec['path']))
+
+    def check_writable(self):
+        """The file's directory exists and is writable, or its nearest existing parent lets it be made."""
+        directory = self._directory()
+        existing = directory
+        while not os.path.exists(existing):
+            existing = os.path.dirname(existing)
+        if not os.path.isdir(existing):
+            raise SecretStoreError('%s: %s is not a directory' % (self.label, existing))
+        if not os.access(existing, os.W_OK | os.X_OK):
+            raise SecretStoreError('%s: %s %s is not writable by %s' % (
+                self.label, 'directory' if existing == directory else 'cannot create directory %s:' % directory,
+                existing, _user()))
+
+    def _make_directory(self, directory):
+        """A missing directory is made 0700 (parents too), owned as the file will be."""
+        missing = []
+        current = directory
+        while not os.path.exists(current):
+            missing.append(current)
+            current = os.path.dirname(current)
+        if not os.path.isdir(current):
+            raise SecretStoreError('%s: cannot create directory %s: %s is not a directory' % (
+                self.label, directory, current))
+        for path in reversed(missing):
+            try:
+                os.mkdir(path, 0o700)
+                os.chmod(path, 0o700)
+                self._chown(path)
+            except OSError as e:
+                raise SecretStoreError('%s: cannot create directory %s: %s' % (
+                    self.label, path, to_native(e.strerror or e)))
+
     def write(self, value):
         path = self.spec['path']
-        directory = os.path.dirname(os.path.abspath(path))
+        directory = self._directory()
         if not os.path.isdir(directory):
-            raise SecretStoreError('%s: directory %s does not exist' % (self.label, directory))
+            self._make_directory(directory)
         fd, tmp = tempfile.mkstemp(prefix='.%s.' % os.path.basename(path), dir=directory)
         try:
             os.fchmod(fd, self._mode())

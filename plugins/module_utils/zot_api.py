@@ -430,12 +430,20 @@ class Rotation(object):
             try:
                 snapshots.append(store.read())
             except Exception as e:
-                raise RotationError('read', 'store %s: %s' % (store.label, _msg(e)))
+                raise RotationError('read', 'store %s: %s' % (store.label, store_error_text(store, e)))
         if previous_value is None:
             for snap in snapshots:
                 if snap.known and snap.exists and snap.value:
                     previous_value = snap.value
                     break
+
+        # Stores that can tell they could not be written (a file store's directory) say so now,
+        # before a key is made that would only be revoked again.
+        for store in self.stores:
+            try:
+                store.check_writable()
+            except Exception as e:
+                raise RotationError('read', 'store %s: %s' % (store.label, store_error_text(store, e)))
 
         # create
         self._step('create')
@@ -457,7 +465,7 @@ class Rotation(object):
                     self.result['stores'].append(res)
                 except Exception as e:
                     written.append((store, snap))  # a failed write may have half-happened
-                    raise RotationError('set', 'store %s: %s' % (store.label, _msg(e)))
+                    raise RotationError('set', 'store %s: %s' % (store.label, store_error_text(store, e)))
             # test
             self._step('test')
             new_client = self.client.with_api_key(secret)
@@ -497,7 +505,7 @@ class Rotation(object):
             try:
                 notes.append('%s %s' % (store.label, store.restore(snap, previous_value)))
             except Exception as e:
-                notes.append('%s NOT restored: %s' % (store.label, _msg(e)))
+                notes.append('%s NOT restored: %s' % (store.label, store_error_text(store, e)))
         revoke_err = self._revoke_with_retries(self.client, new_uuid)
         if revoke_err is None:
             self.journal.remove(new_uuid)
@@ -512,6 +520,13 @@ class Rotation(object):
 
 def _msg(e):
     return to_native(e) if str(e) else type(e).__name__
+
+
+def store_error_text(store, e):
+    """A store's error without the store's label again (the caller names the store)."""
+    msg = _msg(e)
+    prefix = '%s: ' % store.label
+    return msg[len(prefix):] if msg.startswith(prefix) else msg
 
 
 def expiration_from_days(days, now=None):

@@ -229,7 +229,7 @@ from ansible_collections.zotops.zot.plugins.module_utils.secret_stores import (
 from ansible_collections.zotops.zot.plugins.module_utils.zot_api import (
     ZOT_API_ARGUMENT_SPEC, ZOT_API_MUTUALLY_EXCLUSIVE, ZOT_API_REQUIRED_ONE_OF, Journal, Rotation,
     RotationError, ZotApiError, ZotClient, days_left, expiration_from_days, parse_time,
-    public_key_details, rotation_due, select_label, utcnow)
+    public_key_details, rotation_due, select_label, store_error_text, utcnow)
 
 
 def diff_view(keys):
@@ -343,6 +343,14 @@ def main():
     if module._diff:
         result['diff'] = dict(before=diff_view(keys), after={'keys': ['(new key) expires %s' % (expiration or 'never')]})
     if module.check_mode:
+        # Predict what the real run would fail on before it makes a key (a file store's directory
+        # that cannot be created or written).
+        for store in stores:
+            try:
+                store.check_writable()
+            except SecretStoreError as e:
+                module.fail_json(msg='API key rotation would fail at step read: store %s: %s'
+                                     % (store.label, store_error_text(store, e)), step='read', **result)
         result['revoked'] = [k['uuid'] for k in keys]
         module.exit_json(**result)
 

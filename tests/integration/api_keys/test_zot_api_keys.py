@@ -331,3 +331,27 @@ def test_failed_push_test_restores_forgejo(zot, tmp_path, gitea_server):
     assert failed.rc != 0 and "step test" in failed.output
     assert gitea_server.stored_secrets()[(0, repo_id, "ZOT_CI_API_KEY")] == old
     assert len(keys(zot)) == 1 and v2_status(zot, old) == 200
+
+
+def test_file_store_directory_check_mode_predicts_and_the_run_creates_it(zot, tmp_path):
+    """A file store whose directory cannot be made: --check fails as the run would, and the run fails
+    before it makes a key. A directory that is merely missing is made 0700 and the rotation works."""
+    (tmp_path / "a-file").write_text("")
+    blocked = [{"type": "file", "path": str(tmp_path / "a-file" / "keys" / "ci.key")}]
+    checked = rotate(zot, tmp_path, stores=blocked, check=True)
+    assert checked.rc != 0
+    assert "would fail at step read: store file:" in checked.stdout and "is not a directory" in checked.stdout, checked
+    real = rotate(zot, tmp_path, stores=blocked)
+    assert real.rc != 0 and "step read" in real.stdout, real
+    label = "file:" + blocked[0]["path"]
+    assert label in real.stdout and f"{label}: {label}" not in real.stdout, "the store is named once"
+    assert keys(zot) == [], "no key was made"
+
+    fresh = [{"type": "file", "path": str(tmp_path / "new" / "ci.key")}]
+    predicted = rotate(zot, tmp_path, stores=fresh, check=True)
+    assert predicted.rc == 0 and "would revoke 0 old key(s)" in predicted.stdout, predicted
+    assert not (tmp_path / "new").exists()
+    rotated = rotate(zot, tmp_path, stores=fresh)
+    assert rotated.rc == 0, rotated
+    assert (tmp_path / "new").stat().st_mode & 0o7777 == 0o700
+    assert v2_status(zot, stored(tmp_path, "new/ci.key")) == 200

@@ -54,14 +54,24 @@ def test_the_secrets_reach_every_play_that_uses_them():
     assert vault == ["group_vars/all/vault.yml"]
 
 
-def _self_signed(directory):
-    cert, key = directory / "registry.crt", directory / "registry.key"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1",
-                    "-addext", "subjectAltName=IP:127.0.0.1", "-days", "2", "-keyout", str(key), "-out", str(cert)],
-                   check=True, capture_output=True)
-    for path in (cert, key):
+def _private_ca_pair(directory):
+    """A private CA and zot's certificate signed by it (the guide's TLS from a private CA)."""
+    ca_cert, ca_key = directory / "ca.crt", directory / "ca.key"
+    cert, key, csr = directory / "registry.crt", directory / "registry.key", directory / "registry.csr"
+    extfile = directory / "san.ext"
+    extfile.write_text("subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n")
+
+    def openssl(*args):
+        subprocess.run(["openssl", *args], check=True, capture_output=True)
+
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=zotops test private CA", "-days", "2",
+            "-keyout", str(ca_key), "-out", str(ca_cert))
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(csr))
+    openssl("x509", "-req", "-in", str(csr), "-CA", str(ca_cert), "-CAkey", str(ca_key), "-CAcreateserial",
+            "-days", "2", "-extfile", str(extfile), "-out", str(cert))
+    for path in (cert, key, ca_cert):
         path.chmod(0o644)  # a test-only shortcut: the zot user does not exist before the first run
-    return cert, key
+    return cert, key, ca_cert
 
 
 class Walk:
@@ -160,7 +170,7 @@ def walk(release_mirror, keycloak_server, tmp_path_factory):
     project = tmp_path_factory.mktemp("guide-project")
     with provisioned_host("zotops-guide-", {"zot_release_base_url": release_mirror.base_url}, project) as host:
         host.root.parent.joinpath("tls").mkdir()
-        cert, key = _self_signed(host.root.parent / "tls")
+        cert, key, ca_cert = _private_ca_pair(host.root.parent / "tls")
         parts = _write_project(project, host, keycloak_server, cert, key)
         walked = Walk(host, keycloak_server, project)
         lines1, found1 = _guide_commands(parts, "1")
@@ -190,6 +200,7 @@ def walk(release_mirror, keycloak_server, tmp_path_factory):
             walked.run("sso check again", check)
             walked.files_after_again = guide.tree_state(host.root, skip=("log", "data"))
             walked.zot_pid_unchanged = walked.zot is not None and walked.zot.running() and walked.zot.proc.pid == pid
+            _walk_section_3(walked, project, parts, ca_cert)
             walked.seconds = time.monotonic() - started
             yield walked
         finally:
@@ -257,6 +268,25 @@ class TestGuideWalk:
         page = requests.get(location, timeout=30)
         assert page.status_code == 200 and 'id="kc-form-login"' in page.text, page.text[:500]
 
+    def test_api_keys_rotate_over_tls_from_a_private_ca_into_a_new_directory(self, walk):
+        for key in ("apikey check", "apikey apply", "rotation check", "rotation"):
+            assert walk.results[key].rc == 0, f"{key}: {walk.results[key]}"
+        assert '"apikey": true' in walk.results["apikey check"].stdout, str(walk.results["apikey check"])
+        check = walk.results["rotation check"]
+        assert "Rotation due" in check.stdout and "would revoke 0 old key(s)" in check.stdout, str(check)
+        assert not walk.key_dir_after_check, "check mode created the store's directory"
+        assert "Rotated" in walk.results["rotation"].stdout, str(walk.results["rotation"])
+        # The store's directory was made 0700 and holds the key 0600; the key works, verified by the CA.
+        assert walk.key_file.parent.stat().st_mode & 0o7777 == 0o700
+        assert walk.key_file.stat().st_mode & 0o7777 == 0o600
+        api_key = walk.key_file.read_text().strip()
+        assert api_key.startswith("zak_")
+        ca = str(walk.host.root.parent / "tls" / "ca.crt")
+        assert requests.get(f"{walk.url}/v2/_catalog", auth=("zot-ci", api_key), verify=ca,
+                            timeout=10).status_code == 200
+        for result in walk.results.values():
+            assert api_key not in result.output
+
     def test_no_secret_in_any_output(self, walk):
         credentials = list(walk.host.root.joinpath("etc").glob("oidc-*credentials.json"))
         assert credentials
@@ -265,6 +295,49 @@ class TestGuideWalk:
         for key, result in walk.results.items():
             for value in list(VAULT.values()) + [walk.keycloak.admin_password, secret]:
                 assert value not in result.output, f"{key} printed a secret"
+
+
+def _walk_section_3(walked, project, parts, ca_cert):
+    """§3: API keys on with the SSO playbook, then the rotation playbook against zot's TLS from the private
+    CA (zot_apikey_ca_path), into a file store whose directory does not exist yet."""
+    host = walked.host
+    # §3's blocks: the zot.yml continuation (started in §1) and the rotation's vars file.
+    continued = {}
+    for lang, body in guide.FENCE.findall(parts["3"]):
+        match = guide.FILE_NAME.match(body.splitlines()[0]) if lang == "yaml" and body else None
+        if match:
+            continued[match.group(1)] = body
+    assert set(continued) == {"group_vars/registry/zot.yml", "zot-ci-rotation.yml"}, sorted(continued)
+    with open(project / "group_vars" / "registry" / "zot.yml", "a") as zot_yml:
+        zot_yml.write("\n" + continued["group_vars/registry/zot.yml"])
+    walked.key_file = host.root.parent / "rotation" / "new-dir" / "zot-ci.key"
+    rotation = guide.substitute(continued["zot-ci-rotation.yml"], [
+        ("https://registry.example.com", walked.url),
+        ('"the zot-ci password"', json.dumps(VAULT["vault_zot_ci_password"])),
+        ("/etc/ssl/zot/ca.crt", str(ca_cert)),
+        ("/var/lib/zotops/zot-ci.key", str(walked.key_file)),
+    ])
+    # No GitHub here: the guide's second store is dropped, the file store stays.
+    lines = rotation.splitlines()
+    github = [line for line in lines if "type: github" in line]
+    assert len(github) == 1, rotation
+    (project / "zot-ci-rotation.yml").write_text("\n".join(line for line in lines if line not in github) + "\n")
+    (project / "zot-ci-rotation.yml").chmod(0o600)
+
+    lines3, _found = _guide_commands(parts, "3")
+    check, apply = _playbook_lines(lines3, "sso-keycloak.yml")
+    walked.run("apikey check", check)
+    walked.run("apikey apply", apply)
+    if walked.results["apikey apply"].rc == 0:
+        walked.start_zot()  # zot_service_manager: none: the user restarts zot
+    rotate_check, rotate = _playbook_lines(lines3, "zotops.zot.rotate_api_key")
+    assert "--check" in rotate_check
+    # `-i localhost,`: Ansible would look for a Python; this machine's is the venv's.
+    interpreter = ["-e", f"ansible_python_interpreter={venv_bin('python')}",
+                   "-e", f"zot_apikey_journal_path={host.root.parent / 'rotation.journal'}"]
+    walked.run("rotation check", rotate_check + interpreter)
+    walked.key_dir_after_check = walked.key_file.parent.exists()
+    walked.run("rotation", rotate + interpreter)
 
 
 def _push_image(url, repo, auth):

@@ -143,7 +143,9 @@ def test_rolling_update_under_load_fails_no_request_and_a_failed_replica_stops_t
     for secret in secrets:
         assert secret not in result.output
     assert "The previous configuration and binary were restored" in result.stdout, str(result)
-    assert "r3" not in result.recap
+    # r3 was checked with the others (the playbook's first play), never rolled.
+    assert "[r3]" not in result.stdout.split("PLAY [Roll zot out to its replicas one at a time]", 1)[1], str(result)
+    assert result.recap["r3"]["changed"] == 0
     assert replica_set.hosts["r1"].config()["storage"]["gcInterval"] == "8h"
     assert replica_set.hosts["r2"].config() == before["r2"]
     assert replica_set.hosts["r3"].config() == before["r3"]
@@ -232,3 +234,20 @@ def test_check_mode_predicts_the_roll_and_touches_nothing(replica_set):
     assert replica_set.snapshot() == before
     status = HAProxyRuntime(replica_set.haproxy.socket)
     assert all(status.server("zot", name)["status"] == "UP" for name in replica_set.hosts)
+
+
+@pytest.mark.parametrize("check", [True, False], ids=["check", "run"])
+def test_rolling_update_under_service_manager_none_fails_instead_of_reporting_a_roll(replica_set, check):
+    """Under zot_service_manager=none the roll could restart nothing: it fails (and --check predicts it)
+    naming the replica and the variable, before any replica changes, and every zot keeps serving."""
+    before = replica_set.snapshot()
+    result = replica_set.run(check=check, shared={"zot_service_manager": "none", "zot_storage_gc_interval": "2h"},
+                             hosts={"r1": {"zot_service_manager": "none"}, "r2": {"zot_service_manager": "none"},
+                                    "r3": {"zot_service_manager": "none"}})
+    assert result.rc != 0, str(result)
+    assert "zot_service_manager=none" in result.stdout and "nothing restarts" in result.stdout, str(result)
+    assert "r1" in result.stdout
+    assert result.changed == 0
+    assert replica_set.snapshot() == before
+    for name in replica_set.hosts:
+        assert requests.get(f"{replica_set.url(name)}/v2/_catalog", timeout=10).status_code == 200, name

@@ -174,3 +174,26 @@ def test_service_manager_none_installs_without_a_service(host_root, fake_release
     assert host.config_path.exists()
     assert not (Path("/etc/systemd/system") / f"{host.name}.service").exists()
     assert host.run(**base_vars()).changed == 0
+
+
+def test_failed_first_start_leaves_no_configuration_unit_or_secret(fake_host):
+    """On a host zot was never installed on there is nothing to roll back to: a first start that fails
+    (an OpenID issuer that does not answer) stops the service, and the configuration, unit, credentials
+    and htpasswd files the run wrote are gone; the verified binary, directories and user stay."""
+    import socket
+
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        dead_issuer = f"http://127.0.0.1:{closed.getsockname()[1]}/realms/nowhere"
+    variables = dict(base_vars(), zot_health_check_timeout=4, zot_openid_providers={
+        "oidc": {"issuer": dead_issuer, "client_id": "zot", "client_secret": "oidc-Client-Secret"}})
+    result = fake_host.run(**variables)
+    assert result.rc != 0
+    assert "zot was not installed before this run" in result.stdout, str(result)
+    assert_no_secret(result)
+    etc = fake_host.root / "etc"
+    assert sorted(p.name for p in etc.iterdir()) == [], sorted(p.name for p in etc.iterdir())
+    assert not (Path("/etc/systemd/system") / f"{fake_host.name}.service").exists()
+    assert (fake_host.root / "bin" / "zot").exists()
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"{fake_host.url}/v2/", timeout=3)

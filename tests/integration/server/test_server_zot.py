@@ -53,6 +53,11 @@ def put_manifest(host, repo, tag, manifest, auth=None):
                         headers={"Content-Type": MANIFEST}, auth=auth, timeout=30)
 
 
+def _role_files(host):
+    """The host's snapshot without zot's own data (its metadata database changes as zot runs)."""
+    return {k: v for k, v in host.snapshot().items() if not k.startswith(("data", "/var/lib/zot"))}
+
+
 def test_anonymous_read_and_unauthenticated_push(tiers_host, oci_image, skopeo_copy):
     assert requests.get(f"{tiers_host.url}/v2/_catalog", timeout=10).status_code == 200
     # Nothing may be written without credentials: zot asks for them.
@@ -89,6 +94,25 @@ def test_converge_twice_changes_nothing(tiers_host):
     result = tiers_host.run(**tiers_vars())
     assert result.rc == 0, str(result)
     assert result.changed == 0, str(result)
+
+
+@pytest.mark.parametrize("case", ["htpasswd user twice", "OpenID issuer not a URL", "sync registry URL not a URL",
+                                  "session hash key too short", "bad htpasswd entry behind a Redis password"])
+def test_bad_value_behind_no_log_fails_readably_on_a_converged_host(tiers_host, case):
+    """The issue's cases on a host whose zot serves: readable failure, no secret at -vvv, nothing changed."""
+    from integration.server.test_server_no_log import CASES as NO_LOG_CASES, SECRETS as NO_LOG_SECRETS
+
+    before = tiers_host.snapshot()
+    overrides, expected = NO_LOG_CASES[case]
+    result = tiers_host.run(verbosity=3, **dict(tiers_vars(), **overrides))
+    assert result.rc != 0
+    for text in expected:
+        assert text in result.stdout, str(result)
+    for secret in SECRETS + NO_LOG_SECRETS:
+        assert secret not in result.output, f"{secret} shown at -vvv"
+    assert result.changed == 0
+    assert tiers_host.snapshot() == before
+    assert requests.get(f"{tiers_host.url}/v2/_catalog", auth=("ci", USERS["ci"]), timeout=10).status_code == 200
 
 
 def test_check_diff_shows_policy_change_and_changes_nothing(tiers_host):
@@ -273,17 +297,25 @@ def test_failed_restart_restores_previous_config(zot_bin, real_host):
     check sees it, the previous config comes back and zot serves again."""
     assert real_host.run(**tiers_vars()).rc == 0
     before = real_host.config_path.read_bytes()
+    files_before = _role_files(real_host)
     with socket.socket() as closed:
         closed.bind(("127.0.0.1", 0))
         dead_issuer = f"http://127.0.0.1:{closed.getsockname()[1]}/realms/nowhere"
+    # The same run also changes a password: the htpasswd file it rewrote must come back as it was.
+    users = [{"name": n, "password": ("ci-Pass-2" if n == "ci" else p)} for n, p in USERS.items()]
     result = real_host.run(**dict(
-        tiers_vars(), zot_health_check_timeout=10, zot_http_external_url=real_host.url,
+        tiers_vars(), zot_htpasswd_users=users, zot_health_check_timeout=10, zot_http_external_url=real_host.url,
         zot_openid_providers={"oidc": {"issuer": dead_issuer, "client_id": "zot", "client_secret": "s3cret-x"}}))
     assert result.rc != 0
     assert "previous configuration and binary were restored" in result.stdout, str(result)
     assert "Last lines of" in result.stdout
     assert "s3cret-x" not in result.output
     assert real_host.config_path.read_bytes() == before
+    # Every file the run wrote is gone or back as it was: the new OpenID credentials file too, and the
+    # rewritten htpasswd file (the old password works).
+    assert not (real_host.config_path.parent / "oidc-oidc-credentials.json").exists()
+    assert _role_files(real_host) == files_before
+    assert requests.get(f"{real_host.url}/v2/_catalog", auth=("ci", USERS["ci"]), timeout=10).status_code == 200
     assert requests.get(f"{real_host.url}/v2/_catalog", timeout=10).status_code == 200
 
 

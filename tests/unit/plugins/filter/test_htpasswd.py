@@ -4,7 +4,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.zotops.zot.plugins.filter.htpasswd import (
-    FilterModule, htpasswd, htpasswd_changes, parse_htpasswd)
+    FilterModule, htpasswd, htpasswd_changes, htpasswd_problems, parse_htpasswd)
 
 
 def entries(content):
@@ -89,9 +89,28 @@ def test_bad_input_names_the_variable(users, message):
 
 
 def test_rounds_are_checked():
-    with pytest.raises(AnsibleFilterError, match="between 4 and 31"):
+    with pytest.raises(AnsibleFilterError, match="zot_htpasswd_bcrypt_rounds must be between 4 and 31"):
         htpasswd("", [{"name": "a", "password": "b"}], rounds=3)
 
 
+@pytest.mark.parametrize("users, rounds, message", [
+    ([{"name": "ci", "password": ""}], 12,
+     "zot_htpasswd_users[0].password (user 'ci') must be a non-empty string of at most 72 bytes"),
+    ([{"name": "c:i", "password": "pw-Secret-1"}], 12, "zot_htpasswd_users[0].name 'c:i' may not contain ':'"),
+    ([{"name": "ci", "password": "pw-Secret-1"}, {"name": "ci", "password": "pw-Secret-2"}], 12,
+     "zot_htpasswd_users[1].name 'ci' is declared more than once"),
+    ([{"name": "ci", "password": "pw-Secret-1"}], 40, "zot_htpasswd_bcrypt_rounds must be between 4 and 31"),
+    ([{"name": "ci", "password": "pw-Secret-1"}], "many", "zot_htpasswd_bcrypt_rounds must be an integer"),
+])
+def test_problems_name_variable_entry_and_rule_never_the_password(users, rounds, message):
+    problems = htpasswd_problems(users, rounds)
+    assert len(problems) == 1 and message in problems[0], problems
+    assert "pw-Secret" not in problems[0]
+
+
+def test_no_problems_for_a_good_declaration():
+    assert htpasswd_problems([{"name": "ci", "password": "x"}], 12) == []
+
+
 def test_filters_are_registered():
-    assert set(FilterModule().filters()) == {"htpasswd", "htpasswd_changes"}
+    assert set(FilterModule().filters()) == {"htpasswd", "htpasswd_changes", "htpasswd_problems"}

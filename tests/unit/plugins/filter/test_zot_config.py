@@ -6,7 +6,8 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.zotops.zot.plugins.filter.zot_config import (
-    zot_config, zot_config_masked_diff, zot_config_secret_paths, zot_credential_files, zot_release_checksum)
+    zot_config, zot_config_masked_diff, zot_config_problems, zot_config_secret_paths, zot_credential_files,
+    zot_release_checksum)
 
 SHA = "a" * 64
 
@@ -118,13 +119,13 @@ def test_access_control_and_log():
      "zot_openid_providers.oidc: client_id and client_secret are required"),
     ({"zot_openid_providers": {"oidc": {"client_id": "a", "client_secret": "b"}}, "zot_http_external_url": "https://z"},
      "zot_openid_providers.oidc.issuer: is required"),
-    ({"zot_openid_providers": {"oidc": {"client_id": "a", "client_secret": "b", "issuer": "c"}}},
+    ({"zot_openid_providers": {"oidc": {"client_id": "a", "client_secret": "b", "issuer": "https://idp"}}},
      "zot_http_external_url: is required with zot_openid_providers"),
     ({"zot_auth_bearer": {"realm": "r"}}, "zot_auth_bearer: needs service, cert"),
     ({"zot_auth_mtls": {"identityAttributes": ["CommonName"]}}, "zot_auth_mtls: needs zot_http_tls_cacert"),
     ({"zot_auth_session_keys": {"encrypt_key": "e"}}, "zot_auth_session_keys.hash_key: is required"),
     ({"zot_pull_through": [{"name": "docker.io"}]}, "zot_pull_through[0].url: is required"),
-    ({"zot_pull_through": [{"name": "docker.io", "url": "registry-1.docker.io"}]}, "must be an http(s) URL"),
+    ({"zot_pull_through": [{"name": "docker.io", "url": "registry-1.docker.io"}]}, "must be an absolute http(s) URL"),
     ({"zot_pull_through": [{"name": "d", "url": "https://r", "username": "u"}]}, "username and password"),
     ({"zot_sync_credentials": {"r:5000": {"username": "u", "password": "p"}}}, "zot_sync_credentials: is set but no"),
     ({"zot_log_level": "verbose"}, "zot_log_level: must be one of"),
@@ -134,6 +135,72 @@ def test_bad_input_names_the_variable(overrides, message):
     with pytest.raises(AnsibleFilterError) as err:
         zot_config(settings(**overrides))
     assert message in str(err.value)
+
+
+OIDC = {"client_id": "zot", "client_secret": "oidc-Secret-1"}
+EXT = {"zot_http_external_url": "https://zot.example.com"}
+
+
+@pytest.mark.parametrize("overrides, message", [
+    # The cases: each fails naming the variable and what is allowed, never a secret.
+    (dict(EXT, zot_openid_providers={"oidc": dict(OIDC, issuer="not a url")}),
+     "zot_openid_providers.oidc.issuer: must be an https:// URL (http:// only on a loopback host)"),
+    (dict(EXT, zot_openid_providers={"oidc": dict(OIDC, issuer="http://idp.example.com/realms/zot")}),
+     "zot_openid_providers.oidc.issuer: must be an https:// URL"),
+    (dict(EXT, zot_openid_providers={"oidc": dict(OIDC, issuer="https://idp", tokenurl="/token")}),
+     "zot_openid_providers.oidc.tokenurl: must be an https:// URL"),
+    ({"zot_pull_through": [{"name": "docker.io", "url": "not a url"}]},
+     "zot_pull_through[0].url: must be an absolute http(s) URL"),
+    ({"zot_pull_through": [{"name": "docker.io", "url": "https://"}]}, "zot_pull_through[0].url: must be an absolute http(s)"),
+    ({"zot_sync_registries": [{"urls": ["not a url"], "onDemand": True}]},
+     "zot_sync_registries[0].urls[0]: must be an absolute http(s) URL"),
+    ({"zot_sync_registries": [{"onDemand": True}]}, "zot_sync_registries[0].urls: is required"),
+    ({"zot_auth_session_keys": {"hash_key": "short"}},
+     "zot_auth_session_keys.hash_key: must be exactly 32 or 64 bytes"),
+    ({"zot_auth_session_keys": {"hash_key": "h" * 64, "encrypt_key": "e" * 20}},
+     "zot_auth_session_keys.encrypt_key: must be exactly 16 or 24 or 32 bytes"),
+    ({"zot_auth_session_keys": {"hash_key": "h" * 64, "encryptKey": "e" * 32}}, "zot_auth_session_keys: unknown keys"),
+    ({"zot_ldap": {"address": "x", "base_dn": "y", "bind_dn": "cn=r", "bind_password": 1234}},
+     "zot_ldap.bind_password: must be a string"),
+    ({"zot_ldap": {"address": "x", "base_dn": "y", "credentials_file": "ldap.json"}},
+     "zot_ldap.credentials_file: must be an absolute path"),
+    ({"zot_sync_credentials": {"r:5000": {"username": "u", "password": ""}}},
+     "zot_sync_credentials.r:5000: username and password must be non-empty strings"),
+    ({"zot_storage_s3": {"bucket": "b", "region": "r", "endpoint": "minio:9000"}},
+     "zot_storage_s3.endpoint: must be an absolute http(s) URL"),
+    ({"zot_redis": {"url": "redis//:pw-Secret-9@host", "password": "x"}}, "zot_redis.url: must be a redis://"),
+    ({"zot_log_output": "zot.log"}, "zot_log_output: must be an absolute path"),
+    ({"zot_auth_bearer": {"realm": "auth/token", "service": "zot", "cert": "/c"}},
+     "zot_auth_bearer.realm: must be an absolute http(s) URL"),
+    ({"zot_pull_through": [{"name": "d", "url": "https://r", "max_retries": 3, "retry_delay": "soon"}]},
+     "zot_pull_through[0].retry_delay: must be a Go duration"),
+    ({"zot_pull_through": [{"name": "d", "url": "https://r", "cert_dir": "certs"}]},
+     "zot_pull_through[0].cert_dir: must be an absolute path"),
+    ({"zot_http_tls_cert": "tls.crt", "zot_http_tls_key": "/k"}, "zot_http_tls_cert: must be an absolute path"),
+])
+def test_problems_name_the_variable_and_never_a_secret(overrides, message):
+    problems = zot_config_problems(settings(**overrides))
+    assert len(problems) == 1 and message in problems[0], problems
+    for secret in ("oidc-Secret-1", "pw-Secret-9", "1234"):
+        assert secret not in problems[0]
+
+
+def test_url_with_password_is_masked_in_messages():
+    problems = zot_config_problems(settings(zot_pull_through=[
+        {"name": "d", "url": "ftp://user:up-Secret@registry.example.com"}]))
+    assert "up-Secret" not in problems[0] and "********" in problems[0]
+
+
+@pytest.mark.parametrize("issuer", ["https://idp.example.com/realms/zot", "http://127.0.0.1:8080/realms/zot",
+                                    "http://localhost:8080/realms/zot", "http://[::1]:8080/realms/zot"])
+def test_issuer_https_or_loopback_http_is_accepted(issuer):
+    assert zot_config_problems(settings(zot_openid_providers={"oidc": dict(OIDC, issuer=issuer)}, **EXT)) == []
+
+
+@pytest.mark.parametrize("hash_key, encrypt_key", [("h" * 32, ""), ("h" * 64, "e" * 16), ("h" * 32, "e" * 24)])
+def test_session_keys_of_allowed_sizes(hash_key, encrypt_key):
+    keys = {"hash_key": hash_key, "encrypt_key": encrypt_key} if encrypt_key else {"hash_key": hash_key}
+    assert zot_config_problems(settings(zot_auth_session_keys=keys)) == []
 
 
 def test_secret_paths_find_inline_secrets():
@@ -176,7 +243,7 @@ def test_s3_keys_go_to_a_credentials_file_never_the_config():
 @pytest.mark.parametrize("s3,message", [
     ({"region": "x"}, "zot_storage_s3.bucket: is required"),
     ({"bucket": "b", "region": "x", "access_key_id": "a"}, "must be given together"),
-    ({"bucket": "b", "region": "x", "endpoint": "minio:9000"}, "zot_storage_s3.endpoint: must be an http(s) URL"),
+    ({"bucket": "b", "region": "x", "endpoint": "minio:9000"}, "zot_storage_s3.endpoint: must be an absolute http(s) URL"),
     ({"bucket": "b", "region": "x", "bukket": "b"}, "zot_storage_s3: unknown keys bukket"),
 ])
 def test_bad_s3_settings_name_the_variable(s3, message):

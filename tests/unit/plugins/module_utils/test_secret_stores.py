@@ -52,10 +52,23 @@ def test_file_restore(tmp_path):
 
 
 def test_errors_never_carry_the_value(tmp_path):
-    store = build_store({"type": "file", "path": str(tmp_path / "nope" / "key")})
+    (tmp_path / "a-file").write_text("")
+    store = build_store({"type": "file", "path": str(tmp_path / "a-file" / "sub" / "key")})
     with pytest.raises(SecretStoreError) as err:
         store.write(VALUE)
-    assert "does not exist" in str(err.value) and VALUE not in str(err.value)
+    assert "is not a directory" in str(err.value) and VALUE not in str(err.value)
+    with pytest.raises(SecretStoreError, match="is not a directory"):
+        store.check_writable()
+
+
+def test_file_store_creates_its_missing_directory_0700(tmp_path):
+    path = tmp_path / "new" / "deeper" / "key"
+    store = build_store({"type": "file", "path": str(path)})
+    store.check_writable()  # a missing directory under a writable one is fine
+    store.write(VALUE)
+    assert path.read_text() == VALUE + "\n"
+    for directory in (tmp_path / "new", tmp_path / "new" / "deeper"):
+        assert directory.stat().st_mode & 0o7777 == 0o700
     assert VALUE not in repr(Snapshot(True, VALUE, True))
 
 

@@ -178,6 +178,22 @@ def test_unreachable_store_fails_before_any_key_is_made(zot, tmp_path):
     assert zot.keys == before
 
 
+def test_file_store_in_a_new_directory_and_one_that_cannot_be_made(zot, tmp_path):
+    new = FileStore({"type": "file", "path": str(tmp_path / "new-dir" / "k")})
+    _doc, secret = Rotation(client(zot), "ci", [new]).run()
+    assert (tmp_path / "new-dir" / "k").read_text() == secret + "\n"
+    assert oct(os.stat(tmp_path / "new-dir").st_mode & 0o777) == "0o700"
+    before = dict(zot.keys)
+    (tmp_path / "a-file").write_text("")
+    blocked = FileStore({"type": "file", "path": str(tmp_path / "a-file" / "sub" / "k")})
+    with pytest.raises(RotationError) as err:
+        Rotation(client(zot), "ci", [blocked], journal=Journal(str(tmp_path / "journal"))).run()
+    # Found before a key is made, and the store is named once.
+    assert err.value.step == "read"
+    assert zot.keys == before
+    assert str(err.value).count("file:") == 1, str(err.value)
+
+
 def test_store_write_failure_rolls_back(zot, tmp_path):
     good = file_store(tmp_path, "good")
     old = Rotation(client(zot), "ci", [good]).run()[1]
