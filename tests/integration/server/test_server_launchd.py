@@ -16,6 +16,7 @@ import plistlib
 import shutil
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -84,6 +85,18 @@ def launchd_print(mac):
     return shown.returncode, fields
 
 
+def answers(url, auth=None, timeout=30):
+    """The status zot answers with once it is up again (the rollback restarts it and returns)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return requests.get(url, auth=auth, timeout=5).status_code
+        except requests.ConnectionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
 def test_launch_agent_on_the_seeds_layout(mac):
     home = mac.home
     plist_path = home / "Library" / "LaunchAgents" / f"{LABEL}.plist"
@@ -134,6 +147,6 @@ def test_launch_agent_on_the_seeds_layout(mac):
     assert "The previous configuration and binary were restored and zot restarted." in failed.output, str(failed)
     assert config_path.read_text() == good_config
     assert launchd_print(mac)[1]["state"] == "running"
-    assert requests.get(f"{mac.url}/v2/", auth=("admin", USERS["admin"]), timeout=10).status_code == 200
+    assert answers(f"{mac.url}/v2/", auth=("admin", USERS["admin"])) == 200
     for secret in list(USERS.values()) + ["s3cret-X"]:
         assert secret not in first.output + check.output + failed.output
