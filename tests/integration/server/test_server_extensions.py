@@ -91,11 +91,11 @@ def test_ui_search_trust_events_check_diff_apply_and_second_run(zot_ui_bin, rele
             zot_search_cve={"db_repository": "registry.example.com/ghcr.io/aquasecurity/trivy-db"}))
         assert check.rc == 0, str(check)
         assert check.changed >= 1 and host.snapshot() == before
-        for line in ('+        "ui": {', '+        "search": {', '+            "cve": {',
-                     '"dbRepository": "registry.example.com/ghcr.io/aquasecurity/trivy-db"',
-                     '+        "trust": {', '+            "cosign": true,', '+            "notation": true',
-                     '+        "events": {', f'"address": "{sink.url}"', "zot would be restarted"):
-            assert line in check.stdout, line
+        for line in ('+    "ui": {', '+    "search": {', '+      "cve": {',
+                     '+          "dbRepository": "registry.example.com/ghcr.io/aquasecurity/trivy-db"',
+                     '+    "trust": {', '+      "cosign": true,', '+      "notation": true',
+                     '+    "events": {', f'+          "address": "{sink.url}",', "zot would be restarted"):
+            assert line in check.stdout, f"{line!r} not in:\n{check.stdout}"
 
         applied = host.run(**extensions)
         assert applied.rc == 0, str(applied)
