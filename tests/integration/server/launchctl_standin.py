@@ -116,13 +116,18 @@ def _save(label, record):
 
 
 def _alive(pid):
+    """True while the process runs (a zombie, exited but not yet reaped by its parent, does not)."""
     if not pid:
         return False
     try:
         os.kill(pid, 0)
     except OSError:
         return False
-    return True
+    try:
+        with open("/proc/%d/stat" % pid) as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
 
 
 def _start(label):
@@ -161,13 +166,24 @@ def supervise(label):
     child = {"proc": None}
 
     def stop(*_args):
-        if child["proc"] and child["proc"].poll() is None:
-            child["proc"].terminate()
+        # In a signal handler: Popen.wait() may hold its lock already, so reap with waitpid.
+        proc = child["proc"]
+        if proc is not None and proc.returncode is None:
             try:
-                child["proc"].wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                child["proc"].kill()
-        sys.exit(0)
+                proc.send_signal(signal.SIGTERM)
+            except OSError:
+                pass
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                try:
+                    if os.waitpid(proc.pid, os.WNOHANG)[0]:
+                        break
+                except ChildProcessError:
+                    break
+                time.sleep(0.02)
+            else:
+                proc.kill()
+        os._exit(0)
 
     signal.signal(signal.SIGTERM, stop)
     keep_alive = job.get("KeepAlive", False)

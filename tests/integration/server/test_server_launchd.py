@@ -142,6 +142,7 @@ def test_launch_agent_on_the_seeds_layout(mac):
     # A change zot cannot start with (its OpenID issuer does not answer): rolled back and restarted.
     dead = f"http://127.0.0.1:{free_port()}/realms/none"
     failed = mac.run(playbook=PLAYBOOK, zot_access_control=closed, zot_http_external_url=mac.url,
+                     zot_health_check_timeout=4,  # zot panics at once: no need to wait long to know
                      zot_openid_providers={"oidc": {"issuer": dead, "client_id": "zot", "client_secret": "s3cret-X"}})
     assert failed.rc != 0
     assert "The previous configuration and binary were restored and zot restarted." in failed.output, str(failed)
