@@ -2,9 +2,12 @@
 
 zot's config is what zotops.zot.server builds from `zot_pull_through` (the zot_config filter, as data);
 containerd reads a certs.d/docker.io/hosts.toml mirror pointing at zot under zot's namespace
-convention (`<zot>/v2/docker.io/...`, override_path). The upstream sits behind a counting proxy:
-the first pull goes upstream through zot's on-demand sync, the second (containerd's own copy
-removed) is served from zot's storage and the upstream sees no request.
+convention (`<zot>/v2/docker.io/...`, override_path). The upstream sits behind a counting proxy.
+The first pull goes upstream through zot's on-demand sync. Later pulls (containerd's own copy
+removed each time) get every blob from zot's storage: by tag, zot v2.1.20 still asks the upstream
+for the tag's manifest (it syncs a tag on demand to see whether it moved: pkg/api/routes.go,
+getImageManifest); by digest the upstream sees no request; and with the upstream gone the tag
+still pulls from the cache.
 """
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -53,8 +56,10 @@ class CountingProxy:
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
     def stop(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        if self.httpd is not None:
+            self.httpd.shutdown()
+            self.httpd.server_close()
+            self.httpd = None
 
 
 @pytest.fixture
@@ -93,13 +98,36 @@ def test_containerd_pulls_through_zot_then_from_its_storage(zot_factory, registr
         assert any("/v2/library/hello/manifests/1" in r for r in upstream_first), upstream_first
         assert "docker.io/library/hello" in requests.get(f"{zot.url}/v2/_catalog", timeout=10).json()["repositories"]
 
-        # Forget containerd's copy (image and content), then pull again: zot serves it from its storage.
-        assert containerd_client.ctr("images", "rm", "docker.io/library/hello:1").returncode == 0
-        digests = containerd_client.ctr("content", "ls", "-q").stdout.split()
-        assert digests and containerd_client.ctr("content", "rm", *digests).returncode == 0
+        blobs_first = [r for r in upstream_first if "/blobs/" in r]
+        assert blobs_first, upstream_first
+
+        def forget():
+            """Drop containerd's own copy (image and content): the next pull fetches every byte again."""
+            assert containerd_client.ctr("images", "rm", "docker.io/library/hello:1").returncode == 0
+            digests = containerd_client.ctr("content", "ls", "-q").stdout.split()
+            assert digests and containerd_client.ctr("content", "rm", *digests).returncode == 0
+
+        # Second pull by tag: zot v2.1.20 asks the upstream whether the tag moved (one manifest
+        # request), and serves every blob from its storage.
+        forget()
         second = containerd_client.ctr(*pull)
         assert second.returncode == 0, second.stderr + second.stdout
-        assert containerd_client.ctr("content", "ls", "-q").stdout.split() != []
-        assert proxy.requests == upstream_first, "the upstream was asked again"
+        again = proxy.requests[len(upstream_first):]
+        assert again and all(r == "GET /v2/library/hello/manifests/1" for r in again), again
+        # By digest, as a pod spec pins it: nothing reaches the upstream.
+        digest = requests.head(f"{zot.url}/v2/docker.io/library/hello/manifests/1", timeout=10,
+                               headers={"Accept": "application/vnd.oci.image.manifest.v1+json"}
+                               ).headers["Docker-Content-Digest"]
+        forget()
+        asked = len(proxy.requests)
+        pinned = containerd_client.ctr(*pull[:-1], f"docker.io/library/hello:1@{digest}")
+        assert pinned.returncode == 0, pinned.stderr + pinned.stdout
+        assert proxy.requests[asked:] == []
+
+        # With the upstream gone, the cache still serves the image (the tag too).
+        proxy.stop()
+        forget()
+        offline = containerd_client.ctr(*pull)
+        assert offline.returncode == 0, offline.stderr + offline.stdout
     finally:
         proxy.stop()
