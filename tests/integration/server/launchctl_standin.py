@@ -97,7 +97,7 @@ def _domain_ok(domain):
 
 
 def _split_target(target):
-    domain, _, label = target.rpartition("/")
+    domain, label = target.rsplit("/", 1) if "/" in target else ("", target)
     return domain, label
 
 

@@ -73,7 +73,7 @@ def containerd_client(tmp_path_factory):
 
 
 def test_containerd_pulls_through_zot_then_from_its_storage(zot_factory, registry_upstream, containerd_client,
-                                                             tmp_path):
+                                                            tmp_path):
     proxy = CountingProxy(registry_upstream.url)
     try:
         config = zot_config({"zot_data_dir": str(tmp_path / "zot-data"), "zot_log_output": "", "zot_log_level": "info",

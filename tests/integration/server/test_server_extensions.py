@@ -6,7 +6,6 @@ HTTP event sink, and what a user notices is checked: the UI's page and search an
 cosign keys, a push sends a CloudEvent. A second run changes nothing. Skips (fails with
 ZOTOPS_REQUIRE_ZOT=1) naming the missing extensions on a zot without the UI and search.
 """
-import json
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -72,7 +71,7 @@ def sink():
 
 
 def test_ui_search_trust_events_check_diff_apply_and_second_run(zot_ui_bin, release_mirror, systemd_path, sink,
-                                                                  oci_image, skopeo_copy):
+                                                                oci_image, skopeo_copy):
     base = {"zot_htpasswd_users": [{"name": n, "password": p} for n, p in USERS.items()],
             "zot_access_control": ACCESS}
     extensions = dict(base, zot_ui_enabled=True, zot_image_trust_cosign=True, zot_image_trust_notation=True,
