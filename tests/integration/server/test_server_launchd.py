@@ -4,9 +4,9 @@ The seeds run zot as a user LaunchAgent: config in ~/.config/zot/config.json, da
 system user, zot built by hand (zot_binary_local_path). There is no macOS here, so the host says it
 is one (ansible_facts) and `launchctl` is tests/integration/server/launchctl_standin.py, which reads
 the plist with plistlib, refuses keys launchd.plist(5) does not document, and starts the real zot
-with the plist's environment, directory and output files. One test, one zot: converge, a second run
-changes nothing, --check --diff predicts a change and makes none, the change restarts zot, and a
-change zot cannot start with is rolled back.
+with the plist's environment, directory and output files. One test, one zot: --check on the fresh
+Mac changes nothing, converge, a second run changes nothing, --check --diff predicts a change and
+makes none, the change restarts zot, and a change zot cannot start with is rolled back.
 """
 import getpass
 import grp
@@ -101,6 +101,12 @@ def test_launch_agent_on_the_seeds_layout(mac):
     home = mac.home
     plist_path = home / "Library" / "LaunchAgents" / f"{LABEL}.plist"
     config_path = home / ".config" / "zot" / "config.json"
+
+    # Check mode on the fresh Mac: nothing fails, nothing is written, nothing is loaded.
+    fresh = mac.run(playbook=PLAYBOOK, check=True, diff=True)
+    assert fresh.rc == 0, str(fresh)
+    assert fresh.changed >= 1 and "zot would be started: it is not running" in fresh.stdout
+    assert list(home.iterdir()) == [] and launchd_print(mac)[0] == 113
 
     first = mac.run(playbook=PLAYBOOK)
     assert first.rc == 0, str(first)
