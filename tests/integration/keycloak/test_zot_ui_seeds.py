@@ -105,7 +105,7 @@ def test_seeds_steps_in_zot_ui(zot_ui_bin, keycloak_server, realm, release_mirro
         assert "private/secret" not in names, names
         shot(page, "04-explore-signed-in")
 
-        # The API key page, from the account menu, and a key made there.
+        # The API key page (the seeds: "Navigate to https://REGISTRY/user/apikey") and a key made there.
         page.goto(f"{zot_url}/user/apikey")
         page.get_by_role("button", name="Create new API key").click()
         page.fill("#apikeylabel", "ci")
