@@ -101,11 +101,14 @@ def test_containerd_pulls_through_zot_then_from_its_storage(zot_factory, registr
         blobs_first = [r for r in upstream_first if "/blobs/" in r]
         assert blobs_first, upstream_first
 
-        def forget():
-            """Drop containerd's own copy (image and content): the next pull fetches every byte again."""
-            assert containerd_client.ctr("images", "rm", "docker.io/library/hello:1").returncode == 0
-            digests = containerd_client.ctr("content", "ls", "-q").stdout.split()
-            assert digests and containerd_client.ctr("content", "rm", *digests).returncode == 0
+        def forget(ref="docker.io/library/hello:1"):
+            """Drop containerd's own copy (image, then its content, collected at once with --sync): the
+            next pull fetches every byte again."""
+            assert containerd_client.ctr("images", "rm", "--sync", ref).returncode == 0
+            leftover = containerd_client.ctr("content", "ls", "-q").stdout.split()
+            if leftover:
+                containerd_client.ctr("content", "rm", *leftover)
+            assert containerd_client.ctr("content", "ls", "-q").stdout.split() == []
 
         # Second pull by tag: zot v2.1.20 asks the upstream whether the tag moved (one manifest
         # request), and serves every blob from its storage.
@@ -126,7 +129,7 @@ def test_containerd_pulls_through_zot_then_from_its_storage(zot_factory, registr
 
         # With the upstream gone, the cache still serves the image (the tag too).
         proxy.stop()
-        forget()
+        forget(f"docker.io/library/hello:1@{digest}")
         offline = containerd_client.ctr(*pull)
         assert offline.returncode == 0, offline.stderr + offline.stdout
     finally:
