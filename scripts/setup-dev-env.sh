@@ -27,7 +27,7 @@ step() {  # step NAME FUNCTION: run one setup step and record its duration
 
 debian_packages() {
   local wanted=(slapd ldap-utils skopeo chromium shellcheck redis-server haproxy
-                debootstrap systemd-container iptables iproute2 openssh-client) missing=()
+                debootstrap systemd-container iptables iproute2 openssh-client containerd) missing=()
   for pkg in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
   done

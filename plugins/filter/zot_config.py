@@ -23,7 +23,8 @@ from ansible.errors import AnsibleFilterError
 
 from urllib.parse import quote, urlparse
 
-from ansible_collections.zotops.zot.plugins.module_utils.zot_host import credentials_text
+from ansible_collections.zotops.zot.plugins.module_utils.zot_host import (
+    binary_extensions, config_extensions, credentials_text)
 
 # Provider keys zot v2 accepts under http.auth.openid.providers (pkg/api/config).
 OPENID_PROVIDERS = ("oidc", "google", "gitlab")
@@ -602,11 +603,169 @@ def _sync(settings, config_dir):
     return sync, files
 
 
+CVE_KEYS = ("update_interval", "db_repository", "java_db_repository", "vuln_severity_sources")
+EVENT_SINK_KEYS = ("type", "address", "channel", "timeout", "headers", "credentials_file", "ca_cert_file",
+                   "cert_file", "key_file")
+EVENT_SINK_TYPES = ("http", "nats")
+# An OCI repository reference without scheme or tag: host[:port]/path (what trivy pulls its DB from).
+OCI_REPOSITORY = re.compile(r"^[A-Za-z0-9.-]+(:[0-9]+)?(/[a-z0-9]+([._-]+[a-z0-9]+)*)+$")
+
+
+def _duration_hours(value):
+    """Hours in a Go duration string (already matched by DURATION)."""
+    scale = {"ns": 1e-9, "us": 1e-6, "\u00b5s": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
+    seconds = sum(float(number) * scale[unit] for number, _frac, unit in
+                  re.findall(r"([0-9]+(\.[0-9]+)?)(ns|us|\u00b5s|ms|s|m|h)", value))
+    return seconds / 3600.0
+
+
+def _search(settings):
+    """extensions.search (and extensions.ui, which needs it): the web UI's and GraphQL's index."""
+    ui = _bool(settings, "zot_ui_enabled", False)
+    search = _get(settings, "zot_search_enabled")
+    if search in (None, ""):
+        search = ui  # null: on with the UI, which reads the registry through search
+    else:
+        search = _bool(settings, "zot_search_enabled")
+    if ui and not search:
+        _fail("zot_search_enabled", "is false but zot_ui_enabled is true: zot's UI needs the search extension "
+              "(zot refuses to start: 'failed to enable ui, search extension must be enabled'); leave "
+              "zot_search_enabled unset or set it to true")
+    cve_on = _bool(settings, "zot_search_cve_enabled", False)
+    cve = _dict(settings, "zot_search_cve")
+    unknown = sorted(set(cve) - set(CVE_KEYS))
+    if unknown:
+        _fail("zot_search_cve", "unknown keys %s (allowed: %s)" % (", ".join(unknown), ", ".join(CVE_KEYS)))
+    if cve and not cve_on:
+        _fail("zot_search_cve", "is set but zot_search_cve_enabled is false: set zot_search_cve_enabled: true "
+              "to scan images, or remove zot_search_cve")
+    if cve_on and not search:
+        _fail("zot_search_cve_enabled", "needs the search extension: set zot_search_enabled (or zot_ui_enabled) "
+              "to true")
+    out = {}
+    if search:
+        out["search"] = {"enable": True}
+    if cve_on:
+        if _dict(settings, "zot_storage_s3"):
+            _fail("zot_search_cve_enabled", "cannot be used with zot_storage_s3: zot v2.1.20 scans images on "
+                  "local storage only ('failed to enable cve scanning due to incompatibility with remote "
+                  "storage')")
+        scoped = dict(("zot_search_cve.%s" % k, v) for k, v in cve.items())
+        interval = _duration(scoped, "zot_search_cve.update_interval", "24h")
+        if _duration_hours(interval) < 2:
+            _fail("zot_search_cve.update_interval", "must be at least 2h (zot raises shorter intervals to 2h), "
+                  "got %r" % interval)
+        trivy = {}
+        for key, zot_key in (("db_repository", "dbRepository"), ("java_db_repository", "javaDBRepository")):
+            value = _str(scoped, "zot_search_cve.%s" % key)
+            if value:
+                if not OCI_REPOSITORY.match(value):
+                    _fail("zot_search_cve.%s" % key, "must be an OCI repository such as "
+                          "zot.example.com/ghcr.io/aquasecurity/trivy-db (host[:port]/path, no scheme, no tag), "
+                          "got %r" % value)
+                trivy[zot_key] = value
+        sources = cve.get("vuln_severity_sources")
+        if sources is not None:
+            if not isinstance(sources, (list, tuple)) or not sources or \
+                    not all(isinstance(v, str) and v for v in sources):
+                _fail("zot_search_cve.vuln_severity_sources", "must be a non-empty list of strings such as "
+                      "[auto] or [nvd, redhat]")
+            trivy["vulnSeveritySources"] = list(sources)
+        out["search"]["cve"] = {"updateInterval": interval}
+        if trivy:
+            out["search"]["cve"]["trivy"] = trivy
+    if ui:
+        out["ui"] = {"enable": True}
+    return out
+
+
+def _trust(settings):
+    cosign = _bool(settings, "zot_image_trust_cosign", False)
+    notation = _bool(settings, "zot_image_trust_notation", False)
+    if not (cosign or notation):
+        return None
+    return {"enable": True, "cosign": cosign, "notation": notation}
+
+
+def _events(settings):
+    sinks = _list(settings, "zot_events_sinks")
+    if not sinks:
+        return None
+    out = []
+    for index, sink in enumerate(sinks):
+        var = "zot_events_sinks[%d]" % index
+        if not isinstance(sink, dict):
+            _fail(var, "must be a dict with 'type' (http or nats) and 'address'")
+        unknown = sorted(set(sink) - set(EVENT_SINK_KEYS))
+        if unknown:
+            secret = [k for k in unknown if k in ("username", "password", "token")]
+            _fail(var, "unknown keys %s (allowed: %s)%s" % (
+                ", ".join(unknown), ", ".join(EVENT_SINK_KEYS),
+                "; zot v2.1.20 reads sink usernames, passwords and tokens from config.json only, so the role "
+                "takes none: give a NATS sink a credentials_file, put an HTTP sink behind a proxy that adds "
+                "its credentials" if secret else ""))
+        scoped = dict(("%s.%s" % (var, k), v) for k, v in sink.items())
+        kind = sink.get("type")
+        if kind not in EVENT_SINK_TYPES:
+            _fail(var + ".type", "must be one of %s, got %r" % (", ".join(EVENT_SINK_TYPES), kind))
+        address = _str(scoped, var + ".address")
+        schemes = ("http", "https") if kind == "http" else ("nats", "tls")
+        if urlparse(address).scheme not in schemes or not urlparse(address).netloc:
+            _fail(var + ".address", "must be a %s URL, got %r" % (
+                " or ".join("%s://" % s for s in schemes), address))
+        entry = {"type": kind, "address": address}
+        channel = _str(scoped, var + ".channel")
+        if kind == "nats" and not channel:
+            _fail(var + ".channel", "is required for a nats sink (the subject events are published on)")
+        if channel:
+            if kind != "nats":
+                _fail(var + ".channel", "applies to nats sinks only")
+            entry["channel"] = channel
+        if sink.get("timeout") not in (None, ""):
+            entry["timeout"] = _duration(scoped, var + ".timeout", "30s")
+        headers = sink.get("headers")
+        if headers:
+            if kind != "http" or not isinstance(headers, dict) or \
+                    not all(isinstance(k, str) and isinstance(v, str) for k, v in headers.items()):
+                _fail(var + ".headers", "must be a dict of header name to string value, on an http sink")
+            secret = sorted(k for k in headers if k.lower() in ("authorization", "proxy-authorization"))
+            if secret:
+                _fail(var + ".headers", "must not carry %s: config.json holds no secrets" % ", ".join(secret))
+            entry["headers"] = dict(headers)
+        if sink.get("credentials_file"):
+            if kind != "nats":
+                _fail(var + ".credentials_file", "applies to nats sinks only (a NATS .creds file)")
+            path = _str(scoped, var + ".credentials_file")
+            if not path.startswith("/"):
+                _fail(var + ".credentials_file", "must be an absolute path, got %r" % path)
+            entry["credentials"] = {"file": path}
+        tls = {}
+        for key, zot_key in (("ca_cert_file", "caCertFile"), ("cert_file", "certFile"), ("key_file", "keyFile")):
+            if sink.get(key):
+                path = _str(scoped, "%s.%s" % (var, key))
+                if not path.startswith("/"):
+                    _fail("%s.%s" % (var, key), "must be an absolute path, got %r" % path)
+                tls[zot_key] = path
+        if bool(tls.get("certFile")) != bool(tls.get("keyFile")):
+            _fail(var, "cert_file and key_file must be given together")
+        if tls:
+            entry["tlsConfig"] = tls
+        out.append(entry)
+    return {"enable": True, "sinks": out}
+
+
 def _extensions(settings, config_dir):
     extensions = {}
     sync, files = _sync(settings, config_dir)
     if sync:
         extensions["sync"] = sync
+    extensions.update(_search(settings))
+    trust = _trust(settings)
+    if trust:
+        extensions["trust"] = trust
+    events = _events(settings)
+    if events:
+        extensions["events"] = events
     if _bool(settings, "zot_metrics_enabled", False):
         path = _str(settings, "zot_metrics_path", "/metrics")
         if not path.startswith("/"):
@@ -785,6 +944,43 @@ def zot_release_checksum(checksums, name, source="checksums.sha256.txt"):
                              "this OS/architecture (zot_variant)?" % (source, name))
 
 
+# The role variables behind each extension a config turns on (to name them when the binary lacks it).
+EXTENSION_VARIABLES = {
+    "search": "zot_search_enabled / zot_search_cve_enabled",
+    "ui": "zot_ui_enabled",
+    "imagetrust": "zot_image_trust_cosign / zot_image_trust_notation",
+    "events": "zot_events_sinks",
+    "sync": "zot_pull_through / zot_sync_registries",
+    "metrics": "zot_metrics_enabled",
+    "scrub": "zot_scrub_enabled",
+    "lint": "zot_config_extra (extensions.lint)",
+}
+
+
+def zot_binary_extensions(path):
+    """{extensions: [build tags] or None, source: how they were read} of a zot binary on the controller,
+    read from Go's build information without running it (any OS or architecture)."""
+    if not isinstance(path, str) or not path:
+        raise AnsibleFilterError("zotops.zot.zot_binary_extensions expects the path of a zot binary")
+    found, source = binary_extensions(path)
+    return {"extensions": found, "source": source}
+
+
+def zot_extension_problems(config, available, binary="the zot binary"):
+    """One message per extension ``config`` turns on that a binary with ``available`` extensions lacks,
+    naming the role variable behind it; [] when ``available`` is None (not known)."""
+    if available is None:
+        return []
+    problems = []
+    for key, tag in config_extensions(config):
+        if tag not in available:
+            problems.append("%s (%s) needs zot's %s extension, but %s was built without it (it has: %s); use "
+                            "the release's full build (zot_variant: full) or one built with the %s tag."
+                            % (EXTENSION_VARIABLES.get(tag, "zot_config_extra"), key, tag, binary,
+                               ", ".join(available) or "none", tag))
+    return problems
+
+
 class FilterModule(object):
     def filters(self):
         return {
@@ -796,4 +992,6 @@ class FilterModule(object):
             "zot_file_specs": zot_file_specs,
             "zot_config_secret_paths": zot_config_secret_paths,
             "zot_config_masked_diff": zot_config_masked_diff,
+            "zot_binary_extensions": zot_binary_extensions,
+            "zot_extension_problems": zot_extension_problems,
         }

@@ -101,6 +101,11 @@ options:
   systemd_unit:
     description: A systemd unit whose state is reported in RV(service).
     type: str
+  extensions_of:
+    description:
+      - A zot binary whose extensions (Go build tags, read from the build information Go records in the
+        binary, without running it) are reported in RV(binary_extensions) when it exists.
+    type: path
 '''
 
 EXAMPLES = r'''
@@ -166,13 +171,21 @@ service:
   returned: when O(systemd_unit) is given
   type: dict
   sample: {"active": true, "enabled": true}
+binary_extensions:
+  description:
+    - C(extensions) (the build tags of O(extensions_of), null when they cannot be read) and C(source) (how they
+      were read, or why not).
+  returned: when O(extensions_of) is given and exists
+  type: dict
+  sample: {"extensions": ["events", "imagetrust", "search", "sync", "ui"], "source": "Go build information (-tags)"}
 '''
 
 import grp
+import os
 import pwd
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.zotops.zot.plugins.module_utils.zot_host import install_state
+from ansible_collections.zotops.zot.plugins.module_utils.zot_host import binary_extensions, install_state
 
 
 def _exists(lookup, name):
@@ -198,6 +211,7 @@ def main():
                 path=dict(type='path', required=True), target=dict(type='str', required=True))),
             read=dict(type='list', elements='path', default=[]),
             systemd_unit=dict(type='str'),
+            extensions_of=dict(type='path'),
         ),
         supports_check_mode=True,
     )
@@ -210,6 +224,9 @@ def main():
         active = module.run_command([systemctl, 'is-active', p['systemd_unit']])
         enabled = module.run_command([systemctl, 'is-enabled', p['systemd_unit']])
         result['service'] = {'active': active[1].strip() == 'active', 'enabled': enabled[1].strip() == 'enabled'}
+    if p['extensions_of'] and os.path.isfile(p['extensions_of']):
+        found, source = binary_extensions(p['extensions_of'])
+        result['binary_extensions'] = {'extensions': found, 'source': source}
     module.exit_json(**result)
 
 

@@ -1,19 +1,31 @@
 """Session fixtures for the real services. Each heavy service starts once per session, on
 loopback ports chosen at run time, and only what the harness started is stopped."""
-import os
 import secrets
 from pathlib import Path
 
 import pytest
 
 from integration.harness import aws, browser, gitea, haproxy, hosts, keycloak, ldap, mirror, oci, redis, vault, zot
-from integration.harness.env import REPO, VERSIONS, venv_bin
+from integration.harness.env import REPO, VERSIONS, require as _require, venv_bin
 
 
 @pytest.fixture(scope="session")
 def zot_bin():
     """Path to the zot binary; skips (or fails with ZOTOPS_REQUIRE_ZOT=1) with the exact reason."""
     return _require(zot.zot_binary())
+
+
+@pytest.fixture(scope="session")
+def zot_ui_bin(zot_bin):
+    """The zot binary, when it has the web UI and search (the release build); else skips (or fails
+    with ZOTOPS_REQUIRE_ZOT=1) naming the missing extensions."""
+    return _require(zot.with_extensions(zot_bin, "ui", "search"))
+
+
+@pytest.fixture(scope="session")
+def zot_search_bin(zot_bin):
+    """The zot binary, when it has the search extension; else skips (or fails) with the reason."""
+    return _require(zot.with_extensions(zot_bin, "search"))
 
 
 @pytest.fixture
@@ -104,17 +116,6 @@ def moto_server(tmp_path_factory):
         yield server.start()
     finally:
         server.stop()
-
-
-def _require(binary_and_reason):
-    """The path of a program the harness needs (zot, redis-server, haproxy); skips, or fails with
-    ZOTOPS_REQUIRE_ZOT=1, with the exact reason it is missing."""
-    path, reason = binary_and_reason
-    if path is None:
-        if os.environ.get("ZOTOPS_REQUIRE_ZOT") == "1":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return path
 
 
 @pytest.fixture(scope="session")

@@ -29,3 +29,15 @@ def setting(name, default=None):
 def venv_bin(name):
     venv = setting("ZOTOPS_VENV") or str(REPO / ".venv")
     return str(Path(venv) / "bin" / name)
+
+
+def require(binary_and_reason):
+    """The path of a program the harness needs (zot, a zot with some extension, redis-server,
+    haproxy); skips, or fails with ZOTOPS_REQUIRE_ZOT=1, with the exact reason it is missing."""
+    import pytest
+    path, reason = binary_and_reason
+    if path is None:
+        if os.environ.get("ZOTOPS_REQUIRE_ZOT") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return path

@@ -23,6 +23,38 @@ def zot_binary():
     return None, f"zot {VERSIONS.get('ZOT_VERSION')} is not available on this machine: {reason}"
 
 
+def _run_version(argv):
+    proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=60, check=False)
+    return proc.returncode, proc.stdout
+
+
+_EXTENSIONS = {}
+
+
+def zot_extensions(binary):
+    """(sorted extensions, how they were read) of a zot binary: `zot --version` prints them (its
+    binary-type) when zot's Makefile built it, else Go's build information has its -tags."""
+    from ansible_collections.zotops.zot.plugins.module_utils.zot_host import binary_extensions
+    if binary not in _EXTENSIONS:
+        _EXTENSIONS[binary] = binary_extensions(binary, run_command=_run_version)
+    return _EXTENSIONS[binary]
+
+
+def with_extensions(binary, *needed):
+    """(binary, None) when it has every extension in ``needed``, else (None, the exact reason)."""
+    found, source = zot_extensions(binary)
+    if found is None:
+        return None, f"cannot tell which extensions zot at {binary} has: {source}"
+    missing = [name for name in needed if name not in found]
+    if not missing:
+        return binary, None
+    release = VERSIONS.get("ZOT_RELEASE_EXTENSIONS", "")
+    return None, (f"zot at {binary} was built without the {', '.join(missing)} extension"
+                  f"{'s' if len(missing) > 1 else ''} this test needs (it has: {', '.join(found) or 'none'}; "
+                  f"read from {source}); zot's release build has {release}, with the UI from zui "
+                  f"{VERSIONS.get('ZUI_COMMIT', '')} embedded (README: zot on this machine)")
+
+
 def write_htpasswd(path, users):
     """htpasswd lines as zot reads them (bcrypt only)."""
     lines = [f"{user}:{bcrypt.hashpw(pw.encode(), bcrypt.gensalt(rounds=5)).decode()}" for user, pw in users.items()]
