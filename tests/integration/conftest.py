@@ -1,5 +1,6 @@
 """Session fixtures for the real services. Each heavy service starts once per session, on
 loopback ports chosen at run time, and only what the harness started is stopped."""
+import os
 import secrets
 from pathlib import Path
 

@@ -50,7 +50,7 @@ class Fleet:
 
     @property
     def secrets(self):
-        values = [p for p in USERS.values()]
+        values = list(USERS.values())
         if "zot_storage_s3" in self.shared:
             values += [self.shared["zot_storage_s3"]["secret_access_key"], self.shared["zot_redis"]["password"]]
         return values
