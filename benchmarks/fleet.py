@@ -39,20 +39,9 @@ from integration.harness.hosts import HostFleet, host_support  # noqa: E402
 from integration.harness.mirror import ReleaseMirror  # noqa: E402
 from integration.fleet.fleet import Fleet  # noqa: E402
 
-ROLE_PLAY = """- name: zotops.zot.server
-  hosts: all
-  gather_facts: false
-  roles:
-    - role: zotops.zot.server
-"""
+# The same play and variables as benchmarks/server_role.py (the seeds' three tiers with htpasswd users).
+from server_role import ROLE_PLAY, ROLE_VARS  # noqa: E402  pylint: disable=wrong-import-position
 FLOOR_PLAY = "- hosts: all\n  gather_facts: false\n  tasks:\n    - ansible.builtin.ping:\n"
-# The seeds' three tiers with htpasswd users: what the getting-started guide installs.
-ROLE_VARS = {
-    "zot_htpasswd_bcrypt_rounds": 5,
-    "zot_access": {"anonymous": ["read"], "groups": {"artifact-workloads": {"users": ["ci"]}, "admins": {"users": ["admin"]}},
-                   "tiers": {"ci": {"groups": ["artifact-workloads"], "actions": ["read", "create"], "immutable_tags": True}},
-                   "admins": {"groups": ["admins"]}},
-}
 
 
 def tx_bytes(host):

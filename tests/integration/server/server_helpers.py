@@ -22,6 +22,18 @@ FAKE_ZOT = HERE / "fake_zot.py"
 TEST_USER = "zotops-test"
 
 
+def file_state(path):
+    """(mode, uid, gid, content or link target) of one path, as a snapshot records it."""
+    st = path.lstat()
+    if path.is_symlink():
+        content = os.readlink(path)
+    elif path.is_file():
+        content = path.read_bytes()
+    else:
+        content = None
+    return st.st_mode, st.st_uid, st.st_gid, content
+
+
 def systemctl_dir(tmp):
     """A directory with `systemctl` -> the venv's systemctl3.py, to put first on PATH."""
     path = Path(tmp) / "systemctl-bin"
@@ -102,14 +114,7 @@ class Host:
         for path in sorted(self.root.rglob("*")):
             if path.parent.name == "log" and path.parent.parent == self.root:
                 continue  # zot's own log grows with every request; the role does not write it
-            st = path.lstat()
-            if path.is_symlink():
-                content = os.readlink(path)
-            elif path.is_file():
-                content = path.read_bytes()
-            else:
-                content = None
-            state[str(path.relative_to(self.root))] = (st.st_mode, st.st_uid, st.st_gid, content)
+            state[str(path.relative_to(self.root))] = file_state(path)
         unit = Path("/etc/systemd/system") / f"{self.name}.service"
         state["<unit>"] = unit.read_text() if unit.exists() else None
         return state
@@ -181,14 +186,7 @@ class BootedHost:
             for path in paths:
                 if not os.path.lexists(path):
                     continue
-                st = path.lstat()
-                if path.is_symlink():
-                    content = os.readlink(path)
-                elif path.is_file():
-                    content = path.read_bytes()
-                else:
-                    content = None
-                state["/" + str(path.relative_to(self.host.rootfs))] = (st.st_mode, st.st_uid, st.st_gid, content)
+                state["/" + str(path.relative_to(self.host.rootfs))] = file_state(path)
         for db in ("etc/passwd", "etc/group"):
             state[db] = [line for line in self.path(db).read_text().splitlines() if line.startswith("zot:")]
         state["<unit>"] = self.unit_state()
