@@ -47,6 +47,14 @@ def host_root():
 
 
 @pytest.fixture
+def offline_host(host_root):
+    """A simulated host whose release URL is unreachable on purpose: for runs that must stop in the
+    role's argument validation or preflight checks, before anything is downloaded."""
+    return Host(host_root / "host", {"zot_release_base_url": "http://127.0.0.1:9/unreachable"},
+                systemctl_dir(host_root))
+
+
+@pytest.fixture
 def fake_host(host_root, fake_release):
     """A simulated host whose zot comes from the fake release."""
     _needs_root()

@@ -7,16 +7,8 @@ import subprocess
 
 import pytest
 
-from integration.server.server_helpers import Host, systemctl_dir
 
 GOOD = {"zot_htpasswd_users": [{"name": "admin", "password": "admin-Secret-1"}]}
-
-
-@pytest.fixture
-def host(host_root):
-    # Nothing is downloaded: the release URL is unreachable on purpose.
-    return Host(host_root / "host", {"zot_release_base_url": "http://127.0.0.1:9/unreachable"},
-                systemctl_dir(host_root))
 
 
 # One case per kind of check the role wires in (argument spec, the config filter, the release variant);
@@ -36,13 +28,13 @@ def host(host_root):
      ["zot_ui_enabled (extensions.ui) needs zot's ui extension",
       "zot_variant=minimal (the release build without extensions) was built without it"]),
 ])
-def test_bad_extension_input_fails_early_naming_the_variable(host, overrides, expected):
-    result = host.run(**dict(GOOD, **overrides))
+def test_bad_extension_input_fails_early_naming_the_variable(offline_host, overrides, expected):
+    result = offline_host.run(**dict(GOOD, **overrides))
     assert result.rc != 0
     for text in expected:
         assert text in result.output, str(result)
     assert result.changed == 0
-    assert not host.root.exists()
+    assert not offline_host.root.exists()
     assert "admin-Secret-1" not in result.output and "inline-Secret" not in result.output
 
 
@@ -63,13 +55,13 @@ def zot_without_ui(tmp_path_factory):
     return src / "zot"
 
 
-def test_a_binary_without_the_ui_fails_before_any_change(host, zot_without_ui):
-    result = host.run(**dict(GOOD, zot_binary_local_path=str(zot_without_ui), zot_ui_enabled=True,
-                             zot_metrics_enabled=True))
+def test_a_binary_without_the_ui_fails_before_any_change(offline_host, zot_without_ui):
+    result = offline_host.run(**dict(GOOD, zot_binary_local_path=str(zot_without_ui), zot_ui_enabled=True,
+                                     zot_metrics_enabled=True))
     assert result.rc != 0
     assert (f"zot_search_enabled / zot_search_cve_enabled (extensions.search) needs zot's search extension, but "
             f"{zot_without_ui} was built without it (it has: lint, metrics, mgmt, scrub, sync, userprefs)") in result.output
     assert "zot_ui_enabled (extensions.ui) needs zot's ui extension" in result.output
     assert "metrics (extensions.metrics)" not in result.output  # the binary has that one
     assert "Nothing was changed." in result.output
-    assert result.changed == 0 and not host.root.exists()
+    assert result.changed == 0 and not offline_host.root.exists()

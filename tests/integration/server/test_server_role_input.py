@@ -3,16 +3,8 @@
 No zot is needed: these runs stop in the role's argument validation or preflight checks."""
 import pytest
 
-from integration.server.server_helpers import Host, systemctl_dir
 
 GOOD = {"zot_htpasswd_users": [{"name": "admin", "password": "admin-Secret-1"}]}
-
-
-@pytest.fixture
-def host(host_root):
-    # Nothing is downloaded: the release URL is unreachable on purpose.
-    return Host(host_root / "host", {"zot_release_base_url": "http://127.0.0.1:9/unreachable"},
-                systemctl_dir(host_root))
 
 
 @pytest.mark.parametrize("overrides, expected", [
@@ -40,14 +32,14 @@ def host(host_root):
      ["http.auth.ldap.bindPassword", "zot_config_extra"]),
     ({"zot_binary_local_path": "/nonexistent/zot"}, ["zot_binary_local_path=/nonexistent/zot must be a file"]),
 ])
-def test_bad_input_fails_early_naming_the_variable(host, overrides, expected):
+def test_bad_input_fails_early_naming_the_variable(offline_host, overrides, expected):
     variables = dict(GOOD)
     variables.update(overrides)
-    result = host.run(**variables)
+    result = offline_host.run(**variables)
     assert result.rc != 0
     for text in expected:
         assert text in result.output, str(result)
     assert result.changed == 0
-    assert not host.root.exists()
+    assert not offline_host.root.exists()
     assert "admin-Secret-1" not in result.output
     assert "inline-Secret" not in result.output
