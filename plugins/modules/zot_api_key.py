@@ -227,9 +227,10 @@ from ansible_collections.zotops.zot.plugins.module_utils.secret_results import r
 from ansible_collections.zotops.zot.plugins.module_utils.secret_stores import (
     STORE_ARGUMENT_SPEC, SecretStoreError, build_stores)
 from ansible_collections.zotops.zot.plugins.module_utils.zot_api import (
-    ZOT_API_ARGUMENT_SPEC, ZOT_API_MUTUALLY_EXCLUSIVE, ZOT_API_REQUIRED_ONE_OF, Journal, Rotation,
-    RotationError, ZotApiError, ZotClient, days_left, expiration_from_days, parse_time,
-    public_key_details, rotation_due, select_label, store_error_text, utcnow)
+    ZOT_API_ARGUMENT_SPEC, ZOT_API_MUTUALLY_EXCLUSIVE, ZOT_API_REQUIRED_ONE_OF, ZotApiError, ZotClient)
+from ansible_collections.zotops.zot.plugins.module_utils._api_key_rotation import (
+    Journal, Rotation, RotationError, days_left, expiration_from_days, parse_time, public_key_details,
+    rotation_due, select_label, store_error_text, utcnow)
 
 
 def diff_view(keys):

@@ -14,10 +14,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from ansible_collections.zotops.zot.plugins.module_utils import zot_api
+from ansible_collections.zotops.zot.plugins.module_utils import _api_key_rotation, zot_api
 from ansible_collections.zotops.zot.plugins.module_utils.secret_stores import FileStore, SecretStoreError
-from ansible_collections.zotops.zot.plugins.module_utils.zot_api import (
-    Journal, Rotation, RotationError, ZotClient, parse_time, rotation_due)
+from ansible_collections.zotops.zot.plugins.module_utils._api_key_rotation import (
+    Journal, Rotation, RotationError, parse_time, rotation_due)
+from ansible_collections.zotops.zot.plugins.module_utils.zot_api import ZotClient
 
 
 class ZotDouble:
@@ -144,7 +145,7 @@ def file_store(tmp_path, name="a"):
 
 def test_rotate_twice_leaves_one_key_in_every_store(zot, tmp_path):
     stores = [file_store(tmp_path, "a"), file_store(tmp_path, "b")]
-    first, secret1 = Rotation(client(zot), "ci", stores, expiration_date=zot_api.expiration_from_days(90)).run()
+    first, secret1 = Rotation(client(zot), "ci", stores, expiration_date=_api_key_rotation.expiration_from_days(90)).run()
     assert (tmp_path / "a").read_text() == secret1 + "\n"
     assert oct(os.stat(tmp_path / "a").st_mode & 0o777) == "0o600"
     second, secret2 = Rotation(client(zot), "ci", stores).run()
@@ -267,16 +268,11 @@ def test_finish_failure_keeps_the_working_new_key(zot, tmp_path):
 
 
 def test_rotation_due_from_expiry_dates():
-    now = datetime.datetime(2026, 1, 1, tzinfo=zot_api.UTC)
+    now = datetime.datetime(2026, 1, 1, tzinfo=_api_key_rotation.UTC)
     keys = [{"uuid": "a", "expirationDate": "2026-01-10T00:00:00Z", "isExpired": False}]
     assert rotation_due(keys, 30, now)[0] is True
     assert rotation_due(keys, 5, now)[0] is False
     assert rotation_due([{"uuid": "b", "expirationDate": "0001-01-01T00:00:00Z"}], 30, now)[0] is False
     assert rotation_due([], 30, now) == (True, "no key with this label", None)
-    assert parse_time("2026-01-10T01:00:00.123456789+01:00") == datetime.datetime(2026, 1, 10, 0, 0, 0, 123456, tzinfo=zot_api.UTC)
+    assert parse_time("2026-01-10T01:00:00.123456789+01:00") == datetime.datetime(2026, 1, 10, 0, 0, 0, 123456, tzinfo=_api_key_rotation.UTC)
 
-
-def test_session_cookie_sends_the_ui_header():
-    c = ZotClient("http://z", username="ci", session_cookie="abc")
-    h = c._headers()
-    assert h["Cookie"] == "session=abc" and h["X-ZOT-API-CLIENT"] == "zot-ui" and "Authorization" not in h
