@@ -238,9 +238,9 @@ def diff_view(keys):
                             for k in keys])}
 
 
-def main():
-    argument_spec = dict(ZOT_API_ARGUMENT_SPEC)
-    argument_spec.update(
+def argument_spec():
+    spec = dict(ZOT_API_ARGUMENT_SPEC)
+    spec.update(
         label=dict(type='str'),
         state=dict(type='str', default='present', choices=['present', 'rotated', 'absent']),
         id=dict(type='str'),
@@ -252,109 +252,83 @@ def main():
         journal_path=dict(type='path'),
         stores=dict(type='list', elements='dict', default=[], options=STORE_ARGUMENT_SPEC),
     )
-    module = AnsibleModule(
-        argument_spec=argument_spec,
-        mutually_exclusive=ZOT_API_MUTUALLY_EXCLUSIVE + [('label', 'id')],
-        required_one_of=ZOT_API_REQUIRED_ONE_OF,
-        required_if=[('state', 'present', ['label']), ('state', 'rotated', ['label']),
-                     ('state', 'absent', ['label', 'id'], True)],
-        supports_check_mode=True,
-    )
-    p = module.params
+    return spec
 
-    # Validate everything before any request.
+
+def new_key_expiration(module):
+    """A new key's expirationDate (None: never), after checking the day counts and the date;
+    fails the module before any request."""
+    p = module.params
     if p['valid_days'] < 0:
         module.fail_json(msg='valid_days must be 0 (never expires) or more, got %s' % p['valid_days'])
     if p['min_days_valid'] < 0:
         module.fail_json(msg='min_days_valid must be 0 or more, got %s' % p['min_days_valid'])
-    expiration = None
-    if p['expiration_date']:
-        try:
-            exp = parse_time(p['expiration_date'])
-        except ValueError:
-            exp = None
-        if exp is None or exp <= utcnow():
-            module.fail_json(msg='expiration_date must be a future RFC 3339 time such as '
-                                 '2026-12-31T00:00:00Z, got %r' % p['expiration_date'])
-        expiration = p['expiration_date']
-    else:
-        expiration = expiration_from_days(p['valid_days'])
     if p['valid_days'] and not p['expiration_date'] and p['state'] == 'present' and p['min_days_valid'] >= p['valid_days']:
         module.fail_json(msg='min_days_valid (%s) must be less than valid_days (%s), or every run rotates'
                              % (p['min_days_valid'], p['valid_days']))
+    if not p['expiration_date']:
+        return expiration_from_days(p['valid_days'])
     try:
-        client = ZotClient.from_module_params(p)
-        stores = build_stores(p['stores']) if p['state'] != 'absent' else []
-    except (ZotApiError, SecretStoreError) as e:
-        module.fail_json(msg=str(e))
-    if stores and p['state'] != 'absent' and not p['username']:
-        module.fail_json(msg='username is required to test a new key')
+        exp = parse_time(p['expiration_date'])
+    except ValueError:
+        exp = None
+    if exp is None or exp <= utcnow():
+        module.fail_json(msg='expiration_date must be a future RFC 3339 time such as '
+                             '2026-12-31T00:00:00Z, got %r' % p['expiration_date'])
+    return p['expiration_date']
 
-    result = dict(changed=False, revoked=[])
 
-    if p['state'] == 'absent':
+def revoke_keys(module, client, result):
+    """state=absent: revoke every key with the label, or the key with the id."""
+    p = module.params
+    try:
+        keys = client.list_keys()
+    except ZotApiError as e:
+        module.fail_json(msg=str(e), **result)
+    doomed = [k for k in keys if (p['id'] and k.get('uuid') == p['id']) or
+              (p['label'] and k.get('label') == p['label'])]
+    result['changed'] = bool(doomed)
+    if module._diff:
+        result['diff'] = dict(before=diff_view(doomed), after=diff_view([]))
+    if module.check_mode:
+        result['revoked'] = [k['uuid'] for k in doomed]
+        return
+    for k in doomed:
         try:
-            keys = client.list_keys()
+            client.revoke_key(k['uuid'])
         except ZotApiError as e:
             module.fail_json(msg=str(e), **result)
-        doomed = [k for k in keys if (p['id'] and k.get('uuid') == p['id']) or
-                  (p['label'] and k.get('label') == p['label'])]
-        result['changed'] = bool(doomed)
-        if module._diff:
-            result['diff'] = dict(before=diff_view(doomed), after=diff_view([]))
-        if not module.check_mode:
-            for k in doomed:
-                try:
-                    client.revoke_key(k['uuid'])
-                except ZotApiError as e:
-                    module.fail_json(msg=str(e), **result)
-                result['revoked'].append(k['uuid'])
-        else:
-            result['revoked'] = [k['uuid'] for k in doomed]
-        module.exit_json(**result)
+        result['revoked'].append(k['uuid'])
 
-    journal = Journal(p['journal_path'])
-    recovered = []
-    if journal.pending() and not module.check_mode:
-        # Keys a failed rotation could not revoke (zot was down): revoke them first.
-        early = Rotation(client, p['label'], journal=journal)
-        try:
-            early.recover()
-        except RotationError as e:
-            module.fail_json(msg=str(e), step=e.step, **result)
-        recovered = early.result['recovered']
-        result['changed'] = bool(recovered)
 
+def recover_pending(module, client, journal, result):
+    """Revoke the keys a failed rotation could not revoke (zot was down); returns their uuids."""
+    if not journal.pending() or module.check_mode:
+        return []
+    early = Rotation(client, module.params['label'], journal=journal)
     try:
-        keys = select_label(client.list_keys(), p['label'])
-    except ZotApiError as e:
-        module.fail_json(msg='API key rotation failed at step read: %s' % e, step='read', **result)
-    due, reason, best = rotation_due(keys, p['min_days_valid'])
-    if p['state'] == 'rotated':
-        due, reason = True, 'state=rotated'
-    result.update(rotation_due=due, reason=reason, recovered=recovered)
-    if best is not None:
-        result['key'] = public_key_details(best)
-        result['days_left'] = days_left(best)
+        early.recover()
+    except RotationError as e:
+        module.fail_json(msg=str(e), step=e.step, **result)
+    result['changed'] = bool(early.result['recovered'])
+    return early.result['recovered']
 
-    if not due:
-        module.exit_json(**result)
 
-    result['changed'] = True
-    if module._diff:
-        result['diff'] = dict(before=diff_view(keys), after={'keys': ['(new key) expires %s' % (expiration or 'never')]})
-    if module.check_mode:
-        # Predict what the real run would fail on before it makes a key (a file store's directory
-        # that cannot be created or written).
-        for store in stores:
-            try:
-                store.check_writable()
-            except SecretStoreError as e:
-                module.fail_json(msg='API key rotation would fail at step read: store %s: %s'
-                                     % (store.label, store_error_text(store, e)), step='read', **result)
-        result['revoked'] = [k['uuid'] for k in keys]
-        module.exit_json(**result)
+def predict_rotation(module, stores, keys, result):
+    """Check mode: fail on what the real run would fail on before it makes a key (a file store's
+    directory that cannot be created or written), else say which keys it would revoke."""
+    for store in stores:
+        try:
+            store.check_writable()
+        except SecretStoreError as e:
+            module.fail_json(msg='API key rotation would fail at step read: store %s: %s'
+                                 % (store.label, store_error_text(store, e)), step='read', **result)
+    result['revoked'] = [k['uuid'] for k in keys]
 
+
+def rotate(module, client, stores, journal, expiration, keys, recovered, result):
+    """Make, store, test a new key and retire the old ones; the secret goes back only under no_log."""
+    p = module.params
     rotation = Rotation(client, p['label'], stores=stores, scopes=p['scopes'], expiration_date=expiration,
                         test_push_repository=p['test_push_repository'], journal=journal)
     previous = p['api_key'] if p['api_key'] else None
@@ -373,6 +347,60 @@ def main():
     result['api_key_returned'] = return_secret(
         module, result, 'api_key', secret,
         warn_how=None if stores else 'the new key is in no store either; set no_log: true or add stores')
+
+
+def ensure_key(module, client, stores, expiration, result):
+    """state=present (a key with enough days left) and state=rotated (always a new key)."""
+    p = module.params
+    journal = Journal(p['journal_path'])
+    recovered = recover_pending(module, client, journal, result)
+    try:
+        keys = select_label(client.list_keys(), p['label'])
+    except ZotApiError as e:
+        module.fail_json(msg='API key rotation failed at step read: %s' % e, step='read', **result)
+    due, reason, best = rotation_due(keys, p['min_days_valid'])
+    if p['state'] == 'rotated':
+        due, reason = True, 'state=rotated'
+    result.update(rotation_due=due, reason=reason, recovered=recovered)
+    if best is not None:
+        result['key'] = public_key_details(best)
+        result['days_left'] = days_left(best)
+    if not due:
+        return
+    result['changed'] = True
+    if module._diff:
+        result['diff'] = dict(before=diff_view(keys), after={'keys': ['(new key) expires %s' % (expiration or 'never')]})
+    if module.check_mode:
+        predict_rotation(module, stores, keys, result)
+        return
+    rotate(module, client, stores, journal, expiration, keys, recovered, result)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=argument_spec(),
+        mutually_exclusive=ZOT_API_MUTUALLY_EXCLUSIVE + [('label', 'id')],
+        required_one_of=ZOT_API_REQUIRED_ONE_OF,
+        required_if=[('state', 'present', ['label']), ('state', 'rotated', ['label']),
+                     ('state', 'absent', ['label', 'id'], True)],
+        supports_check_mode=True,
+    )
+    p = module.params
+    # Everything is validated before any request.
+    expiration = new_key_expiration(module)
+    try:
+        client = ZotClient.from_module_params(p)
+        stores = build_stores(p['stores']) if p['state'] != 'absent' else []
+    except (ZotApiError, SecretStoreError) as e:
+        module.fail_json(msg=str(e))
+    if stores and not p['username']:
+        module.fail_json(msg='username is required to test a new key')
+
+    result = dict(changed=False, revoked=[])
+    if p['state'] == 'absent':
+        revoke_keys(module, client, result)
+    else:
+        ensure_key(module, client, stores, expiration, result)
     module.exit_json(**result)
 
 
