@@ -23,8 +23,8 @@ from ansible.errors import AnsibleFilterError
 
 from urllib.parse import quote, urlparse
 
-from ansible_collections.zotops.zot.plugins.module_utils.zot_host import (
-    binary_extensions, config_extensions, credentials_text)
+from ansible_collections.zotops.zot.plugins.module_utils.zot_binary import binary_extensions, config_extensions
+from ansible_collections.zotops.zot.plugins.module_utils.zot_credentials import credentials_text
 
 # Provider keys zot v2 accepts under http.auth.openid.providers (pkg/api/config).
 OPENID_PROVIDERS = ("oidc", "google", "gitlab")

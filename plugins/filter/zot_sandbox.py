@@ -15,7 +15,7 @@ import posixpath
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.zotops.zot.plugins.module_utils.zot_host import log_files, read_files, storage_dirs
+from ansible_collections.zotops.zot.plugins.module_utils.zot_config_paths import log_files, read_files, storage_dirs
 
 
 def _under(path, directory):

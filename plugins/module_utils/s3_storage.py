@@ -121,18 +121,3 @@ def head_bucket(driver, credentials=None, timeout=10):
         raise BucketCheckError('credentials', 'S3 refused access to bucket %r (403): %s' % (
             bucket, 'check the access keys and their policy'))
     raise BucketCheckError('endpoint', 'S3 answered %d for bucket %r at %s://%s' % (status, bucket, url.scheme, host))
-
-
-def endpoint_status(endpoint, service='S3', timeout=10):
-    """The HTTP status an AWS-style endpoint answers a bare GET / with (any answer means it is there)."""
-    url = urlparse(endpoint)
-    connection = (HTTPSConnection if url.scheme == 'https' else HTTPConnection)(url.netloc, timeout=timeout)
-    try:
-        connection.request('GET', url.path or '/')
-        response = connection.getresponse()
-        response.read()
-        return response.status
-    except (socket.error, ssl.SSLError, HTTPException, OSError) as error:
-        raise BucketCheckError('endpoint', 'the %s endpoint %s does not answer: %s' % (service, endpoint, error))
-    finally:
-        connection.close()

@@ -21,21 +21,22 @@ __metaclass__ = type
 import copy
 import errno
 import grp
-import hashlib
 import json
 import os
 import pwd
 import shutil
 import socket
 import ssl
-import stat as stat_module
 import subprocess
 import sys
 import tempfile
 
+from ansible_collections.zotops.zot.plugins.module_utils.aws_endpoint import EndpointCheckError, endpoint_status
 from ansible_collections.zotops.zot.plugins.module_utils.redis_client import RedisCheckError, describe, ping
 from ansible_collections.zotops.zot.plugins.module_utils.s3_storage import (
-    BucketCheckError, endpoint_status, head_bucket, parse_shared_credentials)
+    BucketCheckError, head_bucket, parse_shared_credentials)
+from ansible_collections.zotops.zot.plugins.module_utils.zot_config_paths import (
+    config_value, listen_address, log_files, read_files, storage_dirs)
 
 # Run as the service user: prints every "need:path" argument whose test fails. `x` is a directory
 # the user must enter and write in, `r` a file it must read, `w` a file it must append to.
@@ -51,136 +52,6 @@ done
 '''
 
 
-def credentials_text(content):
-    """The one serialisation of a credentials file zot reads (OpenID, LDAP, session keys, sync): the
-    server and oidc roles both write through it, so they never rewrite each other's file."""
-    if isinstance(content, str):
-        return content
-    return json.dumps(content, indent=4, sort_keys=True, separators=(',', ': '), ensure_ascii=False) + '\n'
-
-
-# -- which extensions a zot binary has ---------------------------------------------------------------
-# zot's extensions are Go build tags (its Makefile's EXTENSIONS); the release build has all of these.
-RELEASE_EXTENSIONS = ('events', 'imagetrust', 'lint', 'metrics', 'mgmt', 'profile', 'scrub', 'search', 'sync',
-                      'ui', 'userprefs')
-KNOWN_TAGS = RELEASE_EXTENSIONS + ('debug',)
-# config.json's extensions.<key> -> the build tag that implements it.
-CONFIG_EXTENSION_TAGS = (('search', 'search'), ('ui', 'ui'), ('trust', 'imagetrust'), ('events', 'events'),
-                         ('sync', 'sync'), ('metrics', 'metrics'), ('scrub', 'scrub'), ('lint', 'lint'))
-_BUILDINFO_MAGIC = b'\xff Go buildinf:'
-_MODINFO_START = bytes.fromhex('3077af0c9274080241e1c107e6d618e6')
-
-
-def _uvarint(data, offset):
-    value, shift = 0, 0
-    while offset < len(data):
-        byte = data[offset]
-        offset += 1
-        value |= (byte & 0x7f) << shift
-        if not byte & 0x80:
-            return value, offset
-        shift += 7
-    raise ValueError('truncated varint')
-
-
-def go_build_settings(path):
-    """The `build` settings Go records in a binary it built (what `go version -m` prints), e.g.
-    {'-tags': 'search,sync,ui', 'GOOS': 'linux'}; None when the file is no Go 1.18+ binary. Reads
-    only, so it works for a binary of another OS or architecture (a controller preparing a Mac)."""
-    try:
-        handle = open(path, 'rb')
-    except (IOError, OSError):
-        return None
-    with handle:
-        offset, tail = 0, b''
-        while True:
-            chunk = handle.read(1 << 20)
-            if not chunk:
-                return None
-            data = tail + chunk
-            found = data.find(_BUILDINFO_MAGIC)
-            if found >= 0:
-                handle.seek(offset - len(tail) + found)
-                header = handle.read(32 + 65536)
-                break
-            offset += len(chunk)
-            tail = data[-32:]
-    if len(header) < 32 or not header[15] & 2:
-        return None  # Go before 1.18 kept the strings elsewhere (pointers): not read here
-    try:
-        length, position = _uvarint(header, 32)
-        position += length  # the Go version string
-        length, position = _uvarint(header, position)
-    except ValueError:
-        return None
-    modinfo = header[position:position + length]
-    if modinfo.startswith(_MODINFO_START):
-        modinfo = modinfo[16:-16]
-    settings = {}
-    for line in modinfo.decode('utf-8', 'replace').splitlines():
-        fields = line.split('\t')
-        if len(fields) == 2 and fields[0] == 'build' and '=' in fields[1]:
-            key, value = fields[1].split('=', 1)
-            settings[key] = value.strip('"')
-    return settings
-
-
-def binary_type_extensions(output):
-    """Extensions from `zot --version`'s log line ("binary-type": "-events-imagetrust-..."), or None
-    when it names none (a build without zot's Makefile's -ldflags, such as `go install`)."""
-    for line in (output or '').splitlines():
-        try:
-            entry = json.loads(line.strip())
-        except ValueError:
-            continue
-        if isinstance(entry, dict) and entry.get('binary-type'):
-            kind = entry['binary-type']
-            if kind == 'minimal':
-                return []
-            return sorted(tag for tag in kind.split('-') if tag)
-    return None
-
-
-def binary_extensions(path, run_command=None):
-    """(sorted extension list, how it was read) for a zot binary, or (None, why not).
-
-    `zot --version` prints them when zot's Makefile built the binary (its binary-type); a build
-    without that (`go install`) still records its -tags in Go's build information."""
-    if run_command is not None:
-        try:
-            _rc, out = run_command([path, '--version'])
-        except (OSError, ValueError, subprocess.SubprocessError) as error:
-            out = str(error)
-        found = binary_type_extensions(out)
-        if found is not None:
-            return found, 'zot --version'
-    settings = go_build_settings(path)
-    if settings is None:
-        return None, '%s is not a Go binary whose build information can be read' % path
-    tags = [tag for tag in settings.get('-tags', '').replace(' ', ',').split(',') if tag]
-    return sorted(set(tags)), 'Go build information (-tags)'
-
-
-def config_extensions(config):
-    """[(config key, build tag)] of the extensions a zot config turns on ("enable": false is off;
-    sync is on with registries even without "enable", as zot reads it)."""
-    extensions = (config or {}).get('extensions') or {}
-    needed = []
-    for key, tag in CONFIG_EXTENSION_TAGS:
-        entry = extensions.get(key)
-        if entry is None:
-            continue
-        if isinstance(entry, dict) and entry.get('enable') is False:
-            continue
-        needed.append(('extensions.%s' % key, tag))
-    return needed
-
-
-def missing_extensions(config, available):
-    """[(config key, build tag)] the config turns on and a binary with ``available`` lacks."""
-    return [(key, tag) for key, tag in config_extensions(config) if tag not in (available or [])]
-
-
 class HostCheckError(Exception):
     """A problem that would stop zot: ``cause`` names the class, ``message`` says what and where."""
 
@@ -188,63 +59,6 @@ class HostCheckError(Exception):
         super(HostCheckError, self).__init__(message)
         self.cause = cause
         self.message = message
-
-
-def _get(tree, *keys):
-    for key in keys:
-        if not isinstance(tree, dict):
-            return None
-        tree = tree.get(key)
-    return tree
-
-
-def read_files(config):
-    """[(config key, path)] of every file the configuration makes zot read at start."""
-    found = []
-    auth = _get(config, 'http', 'auth') or {}
-
-    def add(key, path):
-        if isinstance(path, str) and path:
-            found.append((key, path))
-
-    add('http.auth.htpasswd.path', _get(auth, 'htpasswd', 'path'))
-    add('http.auth.ldap.credentialsFile', _get(auth, 'ldap', 'credentialsFile'))
-    add('http.auth.ldap.cacert', _get(auth, 'ldap', 'caCert'))
-    for name, provider in sorted((_get(auth, 'openid', 'providers') or {}).items()):
-        add('http.auth.openid.providers.%s.credentialsFile' % name, _get(provider, 'credentialsFile'))
-        add('http.auth.openid.providers.%s.keypath' % name, _get(provider, 'keypath'))
-    add('http.auth.sessionKeysFile', auth.get('sessionKeysFile'))
-    add('http.auth.bearer.cert', _get(auth, 'bearer', 'cert'))
-    for key in ('cert', 'key', 'cacert'):
-        add('http.tls.%s' % key, _get(config, 'http', 'tls', key))
-    add('extensions.sync.credentialsFile', _get(config, 'extensions', 'sync', 'credentialsFile'))
-    for index, sink in enumerate(_get(config, 'extensions', 'events', 'sinks') or []):
-        add('extensions.events.sinks[%d].credentials.file' % index, _get(sink, 'credentials', 'file'))
-        for key in ('caCertFile', 'certFile', 'keyFile'):
-            add('extensions.events.sinks[%d].tlsConfig.%s' % (index, key), _get(sink, 'tlsConfig', key))
-    return found
-
-
-def storage_dirs(config):
-    """[(config key, directory)] zot writes images to; object storage (storageDriver) has none here."""
-    storage = config.get('storage') or {}
-    found = []
-    if storage.get('rootDirectory') and not storage.get('storageDriver'):
-        found.append(('storage.rootDirectory', storage['rootDirectory']))
-    for route, sub in sorted((storage.get('subPaths') or {}).items()):
-        if isinstance(sub, dict) and sub.get('rootDirectory') and not sub.get('storageDriver'):
-            found.append(('storage.subPaths.%s.rootDirectory' % route, sub['rootDirectory']))
-    return found
-
-
-def log_files(config):
-    log = config.get('log') or {}
-    return [('log.%s' % key, log[key]) for key in ('output', 'audit') if log.get(key)]
-
-
-def listen_address(config):
-    http = config.get('http') or {}
-    return str(http.get('address') or ''), str(http.get('port') or '')
 
 
 def verifiable_copy(config, staged):
@@ -390,7 +204,7 @@ class HostCheck(object):
         self.checked.extend('%s %s: readable by %s' % (keys[p], p, self.user.name) for _n, p in needs)
 
     def check_tls(self):
-        tls = _get(self.config, 'http', 'tls') or {}
+        tls = config_value(self.config, 'http', 'tls') or {}
         if not tls.get('cert') or not tls.get('key'):
             if tls.get('cert') or tls.get('key'):
                 raise HostCheckError('tls', 'http.tls needs both cert and key (got %s)' % ', '.join(
@@ -488,7 +302,7 @@ class HostCheck(object):
         return credentials
 
     def check_s3(self):
-        driver = _get(self.config, 'storage', 'storageDriver') or {}
+        driver = config_value(self.config, 'storage', 'storageDriver') or {}
         if driver.get('name') != 's3':
             return
         credentials = self._s3_credentials()
@@ -502,8 +316,8 @@ class HostCheck(object):
 
     def check_redis(self):
         seen = set()
-        for key, driver in (('storage.cacheDriver', _get(self.config, 'storage', 'cacheDriver')),
-                            ('http.auth.sessionDriver', _get(self.config, 'http', 'auth', 'sessionDriver'))):
+        for key, driver in (('storage.cacheDriver', config_value(self.config, 'storage', 'cacheDriver')),
+                            ('http.auth.sessionDriver', config_value(self.config, 'http', 'auth', 'sessionDriver'))):
             if not isinstance(driver, dict) or driver.get('name') != 'redis' or not driver.get('url'):
                 continue
             identity = (driver['url'], driver.get('username'), driver.get('password'))
@@ -517,12 +331,12 @@ class HostCheck(object):
             self.checked.append('%s: Redis at %s answers PING' % (key, describe(driver['url'])))
 
     def check_dynamodb(self):
-        driver = _get(self.config, 'storage', 'cacheDriver') or {}
+        driver = config_value(self.config, 'storage', 'cacheDriver') or {}
         if driver.get('name') != 'dynamodb' or not driver.get('endpoint'):
             return  # AWS's own endpoint: the SDK finds it from the region
         try:
             status = endpoint_status(driver['endpoint'], service='DynamoDB')
-        except BucketCheckError as error:
+        except EndpointCheckError as error:
             raise HostCheckError('dynamodb', 'storage.cacheDriver: %s' % error.message)
         self.checked.append('storage.cacheDriver: DynamoDB endpoint %s answers (%d)' % (driver['endpoint'], status))
 
@@ -570,72 +384,3 @@ def _verify_error(output):
             logged.append(': '.join(str(entry[k]) for k in ('message', 'error') if entry.get(k)))
     found = text or logged
     return ' '.join(found)[:1000] if found else output.strip()[-500:]
-
-
-# -- what a run would change ----------------------------------------------------------------------
-def _sha256(path):
-    digest = hashlib.sha256()
-    with open(path, 'rb') as handle:
-        for block in iter(lambda: handle.read(1 << 20), b''):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _owner_names(st):
-    try:
-        owner = pwd.getpwuid(st.st_uid).pw_name
-    except KeyError:
-        owner = str(st.st_uid)
-    try:
-        group = grp.getgrgid(st.st_gid).gr_name
-    except KeyError:
-        group = str(st.st_gid)
-    return owner, group
-
-
-def _attributes_differ(st, want):
-    """True when owner, group or mode (those given in ``want``) differ from ``st``."""
-    owner, group = _owner_names(st)
-    if want.get('owner') and want['owner'] != owner:
-        return True
-    if want.get('group') and want['group'] != group:
-        return True
-    return bool(want.get('mode')) and int(str(want['mode']), 8) != (st.st_mode & 0o7777)
-
-
-def install_state(directories=(), files=(), links=(), read=()):
-    """Compare what is on the host with what it should be, reading only.
-
-    directories: [{path, owner, group, mode}]; files: [{path, owner, group, mode, sha256}];
-    links: [{path, target}]; read: [path] whose text is returned (small, non-binary files).
-    Returns {directories, files, links}: the paths that need a change, and {content: {path: text}}
-    and {link_targets: {path: current target}} for what the caller needs to decide the rest.
-    """
-    state = {'directories': [], 'files': [], 'links': [], 'content': {}, 'link_targets': {}}
-    for want in directories:
-        try:
-            st = os.stat(want['path'])
-        except OSError:
-            state['directories'].append(want['path'])
-            continue
-        if not stat_module.S_ISDIR(st.st_mode) or _attributes_differ(st, want):
-            state['directories'].append(want['path'])
-    for want in files:
-        try:
-            st = os.stat(want['path'])
-        except OSError:
-            state['files'].append(want['path'])
-            continue
-        if (not stat_module.S_ISREG(st.st_mode) or _attributes_differ(st, want)
-                or (want.get('sha256') and want['sha256'].lower() != _sha256(want['path']))):
-            state['files'].append(want['path'])
-    for want in links:
-        target = os.readlink(want['path']) if os.path.islink(want['path']) else None
-        state['link_targets'][want['path']] = target
-        if target != want['target']:
-            state['links'].append(want['path'])
-    for path in read:
-        if os.path.isfile(path):
-            with open(path, 'rb') as handle:
-                state['content'][path] = handle.read().decode('utf-8', 'replace')
-    return state

@@ -185,7 +185,8 @@ import os
 import pwd
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.zotops.zot.plugins.module_utils.zot_host import binary_extensions, install_state
+from ansible_collections.zotops.zot.plugins.module_utils.install_state import install_state
+from ansible_collections.zotops.zot.plugins.module_utils.zot_binary import binary_extensions
 
 
 def _exists(lookup, name):

@@ -34,7 +34,7 @@ _EXTENSIONS = {}
 def zot_extensions(binary):
     """(sorted extensions, how they were read) of a zot binary: `zot --version` prints them (its
     binary-type) when zot's Makefile built it, else Go's build information has its -tags."""
-    from ansible_collections.zotops.zot.plugins.module_utils.zot_host import binary_extensions
+    from ansible_collections.zotops.zot.plugins.module_utils.zot_binary import binary_extensions
     if binary not in _EXTENSIONS:
         _EXTENSIONS[binary] = binary_extensions(binary, run_command=_run_version)
     return _EXTENSIONS[binary]

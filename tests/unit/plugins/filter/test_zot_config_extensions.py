@@ -9,8 +9,8 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.zotops.zot.plugins.filter.zot_config import (
     zot_binary_extensions, zot_config, zot_extension_problems)
-from ansible_collections.zotops.zot.plugins.module_utils.zot_host import (
-    binary_extensions, binary_type_extensions, missing_extensions, read_files)
+from ansible_collections.zotops.zot.plugins.module_utils.zot_binary import binary_extensions, binary_type_extensions, missing_extensions
+from ansible_collections.zotops.zot.plugins.module_utils.zot_config_paths import read_files
 
 
 def config(**overrides):

@@ -1,6 +1,4 @@
-"""zot_host: the checks zotops.zot.zot_config_check runs, and what zot_install_state compares."""
-import grp
-import hashlib
+"""zot_host: the checks zotops.zot.zot_config_check runs before a configuration goes live."""
 import json
 import os
 import pwd
@@ -10,10 +8,9 @@ import pytest
 
 from ansible_collections.zotops.zot.plugins.module_utils import zot_host
 from ansible_collections.zotops.zot.plugins.module_utils.zot_host import (
-    HostCheck, HostCheckError, ServiceUser, credentials_text, install_state, verifiable_copy)
+    HostCheck, HostCheckError, ServiceUser, verifiable_copy)
 
 ME = pwd.getpwuid(os.getuid()).pw_name
-MY_GROUP = grp.getgrgid(os.getgid()).gr_name
 
 
 def config(tmp_path, **http):
@@ -45,12 +42,6 @@ def check(tmp_path, cfg, runner=None, **kwargs):
     binary.chmod(0o755)
     (tmp_path / "log").mkdir(exist_ok=True)
     return HostCheck(str(binary), cfg, ServiceUser(ME), run_command=runner or FakeZot(), **kwargs)
-
-
-def test_credentials_text_is_sorted_indented_and_ends_with_a_newline():
-    assert credentials_text({"clientsecret": "s", "clientid": "zot"}) == \
-        '{\n    "clientid": "zot",\n    "clientsecret": "s"\n}\n'
-    assert credentials_text("as is") == "as is"
 
 
 def test_verifiable_copy_drops_log_outputs_and_points_at_staged_files(tmp_path):
@@ -125,30 +116,3 @@ def test_an_unknown_user_skips_what_needs_it(tmp_path):
     host_check.user = ServiceUser("zotops-no-such-user")
     result = host_check.run()
     assert any("does not exist yet" in s for s in result["skipped"])
-
-
-def test_install_state_names_only_what_differs(tmp_path):
-    same, other = tmp_path / "same.json", tmp_path / "other.json"
-    same.write_text("a\n")
-    other.write_text("b\n")
-    same.chmod(0o640)
-    other.chmod(0o640)
-    (tmp_path / "dir").mkdir(mode=0o750)
-    (tmp_path / "dir").chmod(0o750)
-    (tmp_path / "link").symlink_to(same)
-    sha = hashlib.sha256(b"a\n").hexdigest()
-    state = install_state(
-        directories=[{"path": str(tmp_path / "dir"), "owner": ME, "group": MY_GROUP, "mode": "0750"},
-                     {"path": str(tmp_path / "missing"), "mode": "0750"},
-                     {"path": str(tmp_path / "dir"), "mode": "0700"}],
-        files=[{"path": str(same), "owner": ME, "mode": "0640", "sha256": sha},
-               {"path": str(other), "owner": ME, "mode": "0640", "sha256": sha},
-               {"path": str(tmp_path / "nofile"), "mode": "0600"}],
-        links=[{"path": str(tmp_path / "link"), "target": str(same)},
-               {"path": str(tmp_path / "nolink"), "target": str(same)}],
-        read=[str(same), str(tmp_path / "nofile")])
-    assert state["directories"] == [str(tmp_path / "missing"), str(tmp_path / "dir")]
-    assert state["files"] == [str(other), str(tmp_path / "nofile")]
-    assert state["links"] == [str(tmp_path / "nolink")]
-    assert state["link_targets"] == {str(tmp_path / "link"): str(same), str(tmp_path / "nolink"): None}
-    assert state["content"] == {str(same): "a\n"}
