@@ -17,11 +17,8 @@ from pathlib import Path
 import pytest
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.zotops.zot.plugins.filter.access_control import (
-    FilterModule,
-    access_control,
-    covers,
-)
+from ansible_collections.zotops.zot.plugins.filter.access_control import FilterModule, access_control
+from ansible_collections.zotops.zot.plugins.plugin_utils._access_control.common import covers
 from integration.harness.ansible import run_playbook
 
 ALL = ["read", "create", "update", "delete"]
@@ -352,7 +349,7 @@ def test_valid_re2_patterns_are_accepted(pattern):
 
 
 def test_missing_re2_names_the_package(monkeypatch):
-    from ansible_collections.zotops.zot.plugins.filter import access_control as module
+    from ansible_collections.zotops.zot.plugins.plugin_utils._access_control import validate as module
     monkeypatch.setattr(module, "re2", None)
     rejects({"tiers": {"ci": {"users": ["ci"], "actions": ["read", "create"], "immutable_tags": "^v"}}},
             "install the Python package 'google-re2'")
