@@ -13,6 +13,8 @@ import json
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.zotops.zot.plugins.plugin_utils._zot_config.defaults import ITEM_DEFAULTS, session_store
+
 # What every replica of one registry must agree on, as (variable, key inside it or None, secret?).
 # Secrets are compared by digest and never printed.
 SHARED = (
@@ -35,8 +37,6 @@ SHARED = (
 )
 DEFAULTS = {"zot_storage_s3": {}, "zot_redis": {}, "zot_dynamodb": {}, "zot_session_store": "", "zot_auth_session_keys": {},
             "zot_auth_apikey": False, "zot_access": None, "zot_access_control": {}}
-ITEM_DEFAULTS = {"root_directory": "/zot", "force_path_style": False, "key_prefix": "zot", "endpoint": "",
-                 "password": "", "table_prefix": "zot"}
 
 
 def _value(settings, var, key):
@@ -56,7 +56,7 @@ def _digest(value):
 
 
 def _session_store(settings):
-    return _value(settings, "zot_session_store", None) or ("redis" if _value(settings, "zot_redis", None) else "local")
+    return session_store(_value(settings, "zot_session_store", None), _value(settings, "zot_redis", None))
 
 
 def zot_replica_problems(mine, hostvars, hosts, me):
