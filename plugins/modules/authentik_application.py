@@ -103,8 +103,9 @@ import re
 from ansible.module_utils.six.moves.urllib.parse import quote
 
 from ansible_collections.zotops.zot.plugins.module_utils.authentik import (
-    AuthentikClient, AuthentikError, changed_fields, check_url, fail, missing_reference, new_module,
+    AuthentikClient, AuthentikError, check_url, fail, missing_reference, new_module,
 )
+from ansible_collections.zotops.zot.plugins.module_utils._authentik_state import ensure_absent, ensure_present
 
 PATH = '/core/applications/'
 FIELDS = (
@@ -146,12 +147,9 @@ def main():
 
         if p['state'] == 'absent':
             if existing:
-                result['changed'] = True
-                result['diff'] = dict(before=dict(slug=existing['slug'], name=existing.get('name'),
-                                                  provider=(existing.get('provider_obj') or {}).get('name')),
-                                      after={})
-                if not module.check_mode:
-                    client.delete(item)
+                ensure_absent(module, client, PATH, existing, dict(
+                    slug=existing['slug'], name=existing.get('name'),
+                    provider=(existing.get('provider_obj') or {}).get('name')), result, path=item)
             module.exit_json(**result)
 
         check_url('launch_url', p['launch_url'])
@@ -188,24 +186,10 @@ def main():
             if not p['name']:
                 raise AuthentikError('name: a display name is needed to create application %r' % p['slug'])
             want['slug'] = p['slug']
-            result['changed'] = True
-            result['diff'] = dict(before={}, after=view(want, sorted(want), wanted_provider))
-            obj = dict(want, pk=None)
-            if not module.check_mode:
-                obj = client.post(PATH, want)
-        else:
-            changes = changed_fields(existing, want)
-            obj = existing
-            if changes:
-                keys = sorted(changes)
-                current_provider = (existing.get('provider_obj') or {}).get('name')
-                result['changed'] = True
-                result['diff'] = dict(before=view(existing, keys, current_provider),
-                                      after=view(dict(existing, **changes), keys, wanted_provider))
-                if module.check_mode:
-                    obj = dict(existing, **changes)
-                else:
-                    obj = client.patch(item, changes)
+        current_provider = ((existing or {}).get('provider_obj') or {}).get('name')
+        obj = ensure_present(module, client, PATH, existing, want, result, path=item,
+                             view=lambda obj, keys: view(obj, keys, current_provider),
+                             view_after=lambda obj, keys: view(obj, keys, wanted_provider))
         result.update(application=obj, pk=obj.get('pk'), slug=obj.get('slug', p['slug']))
         module.exit_json(**result)
     except AuthentikError as e:

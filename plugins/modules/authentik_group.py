@@ -82,8 +82,9 @@ members:
 '''
 
 from ansible_collections.zotops.zot.plugins.module_utils.authentik import (
-    AuthentikClient, AuthentikError, fail, missing_reference, new_module, same,
+    AuthentikClient, AuthentikError, fail, missing_reference, new_module,
 )
+from ansible_collections.zotops.zot.plugins.module_utils._authentik_state import ensure_absent, ensure_present
 
 PATH = '/core/groups/'
 
@@ -105,11 +106,7 @@ def main():
         existing = client.group(p['name'])
 
         if p['state'] == 'absent':
-            if existing:
-                result['changed'] = True
-                result['diff'] = dict(before=dict(name=existing['name']), after={})
-                if not module.check_mode:
-                    client.delete('%s%s/' % (PATH, existing['pk']))
+            ensure_absent(module, client, PATH, existing, dict(name=existing and existing['name']), result)
             module.exit_json(**result)
 
         # usernames of the current members, from the group itself when authentik includes them
@@ -155,22 +152,7 @@ def main():
 
         if existing is None:
             want['name'] = p['name']
-            result['changed'] = True
-            result['diff'] = dict(before={}, after=view(want, sorted(want)))
-            obj = dict(want, pk=None)
-            if not module.check_mode:
-                obj = client.post(PATH, want)
-        else:
-            changes = dict((k, v) for k, v in want.items() if not same(existing.get(k), v))
-            obj = existing
-            if changes:
-                keys = sorted(changes)
-                result['changed'] = True
-                result['diff'] = dict(before=view(existing, keys), after=view(dict(existing, **changes), keys))
-                if module.check_mode:
-                    obj = dict(existing, **changes)
-                else:
-                    obj = client.patch('%s%s/' % (PATH, existing['pk']), changes)
+        obj = ensure_present(module, client, PATH, existing, want, result, view=view)
         result.update(group=obj, pk=obj.get('pk'),
                       members=sorted(names.get(pk, '#%s' % pk) for pk in obj.get('users') or []))
         module.exit_json(**result)

@@ -83,11 +83,10 @@ pk:
   type: str
 '''
 
-from ansible.module_utils.six.moves.urllib.parse import quote
-
 from ansible_collections.zotops.zot.plugins.module_utils.authentik import (
-    AuthentikClient, AuthentikError, changed_fields, fail, missing_reference, new_module,
+    AuthentikClient, AuthentikError, fail, missing_reference, new_module,
 )
+from ansible_collections.zotops.zot.plugins.module_utils._authentik_state import ensure_absent, ensure_present
 
 PATH = '/policies/bindings/'
 OPTIONAL = ('order', 'enabled', 'negate', 'timeout')  # API fields
@@ -133,37 +132,19 @@ def main():
         label = dict(application=p['application'], group=p['group'])
 
         if p['state'] == 'absent':
-            if existing:
-                result['changed'] = True
-                result['diff'] = dict(before=dict(label, order=existing.get('order')), after={})
-                if not module.check_mode:
-                    client.delete('%s%s/' % (PATH, quote(existing['pk'], safe='')))
+            ensure_absent(module, client, PATH, existing, dict(label, order=existing and existing.get('order')), result)
             module.exit_json(**result)
 
         want = dict((k, p[OPTION[k]]) for k in OPTIONAL if p[OPTION[k]] is not None)
         if existing is None:
             want = dict(want, target=target, group=group['pk'])
             want.setdefault('order', 0)
-            result['changed'] = True
-            after = dict(label)
-            after.update((k, want[k]) for k in OPTIONAL if k in want)
-            result['diff'] = dict(before={}, after=after)
-            obj = dict(want, pk=None)
-            if not module.check_mode:
-                obj = client.post(PATH, want)
-        else:
-            changes = changed_fields(existing, want)
-            obj = existing
-            if changes:
-                before, after = dict(label), dict(label)
-                before.update((k, existing.get(k)) for k in changes)
-                after.update(changes)
-                result['changed'] = True
-                result['diff'] = dict(before=before, after=after)
-                if module.check_mode:
-                    obj = dict(existing, **changes)
-                else:
-                    obj = client.patch('%s%s/' % (PATH, quote(existing['pk'], safe='')), changes)
+
+        def view(obj, keys):
+            # the binding by application and group, then the fields it sets
+            return dict(label, **dict((k, obj.get(k)) for k in keys if k in OPTIONAL))
+
+        obj = ensure_present(module, client, PATH, existing, want, result, view=view)
         result.update(binding=obj, pk=obj.get('pk'))
         module.exit_json(**result)
     except AuthentikError as e:

@@ -69,8 +69,9 @@ pk:
 '''
 
 from ansible_collections.zotops.zot.plugins.module_utils.authentik import (
-    AuthentikClient, AuthentikError, changed_fields, check_expression, fail, new_module,
+    AuthentikClient, AuthentikError, check_expression, fail, new_module,
 )
+from ansible_collections.zotops.zot.plugins.module_utils._authentik_state import ensure_absent, ensure_present
 
 PATH = '/propertymappings/provider/scope/'
 
@@ -95,34 +96,15 @@ def main():
                                  % (p['name'], existing['managed']))
 
         if p['state'] == 'absent':
-            if existing:
-                result['changed'] = True
-                result['diff'] = dict(before=dict(name=existing['name'], scope_name=existing.get('scope_name')),
-                                      after={})
-                if not module.check_mode:
-                    client.delete('%s%s/' % (PATH, existing['pk']))
+            ensure_absent(module, client, PATH, existing,
+                          dict(name=p['name'], scope_name=existing and existing.get('scope_name')), result)
             module.exit_json(**result)
 
         want = dict(name=p['name'], scope_name=p['scope_name'], expression=p['expression'])
         check_expression('expression', p['expression'])
         if p['description'] is not None:
             want['description'] = p['description']
-        if existing is None:
-            result['changed'] = True
-            result['diff'] = dict(before={}, after=want)
-            obj = dict(want, pk=None)
-            if not module.check_mode:
-                obj = client.post(PATH, want)
-        else:
-            changes = changed_fields(existing, want)
-            obj = existing
-            if changes:
-                result['changed'] = True
-                result['diff'] = dict(before=dict((k, existing.get(k)) for k in changes), after=changes)
-                if module.check_mode:
-                    obj = dict(existing, **changes)
-                else:
-                    obj = client.patch('%s%s/' % (PATH, existing['pk']), changes)
+        obj = ensure_present(module, client, PATH, existing, want, result)
         result.update(mapping=obj, pk=obj.get('pk'))
         module.exit_json(**result)
     except AuthentikError as e:

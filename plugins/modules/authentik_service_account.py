@@ -106,6 +106,7 @@ groups:
 from ansible_collections.zotops.zot.plugins.module_utils.authentik import (
     AuthentikClient, AuthentikError, fail, missing_reference, new_module, same,
 )
+from ansible_collections.zotops.zot.plugins.module_utils._authentik_state import ensure_absent
 
 PATH = '/core/users/'
 SERVICE_TYPES = ('service_account', 'internal_service_account')
@@ -138,11 +139,8 @@ def main():
                                  'another username' % (p['username'], existing.get('type')))
 
         if p['state'] == 'absent':
-            if existing:
-                result['changed'] = True
-                result['diff'] = dict(before=dict(username=existing['username'], type=existing.get('type')), after={})
-                if not module.check_mode:
-                    client.delete('%s%s/' % (PATH, existing['pk']))
+            ensure_absent(module, client, PATH, existing,
+                          dict(username=p['username'], type=existing and existing.get('type')), result)
             module.exit_json(**result)
 
         # group names for the current groups, from the user itself when authentik includes them
