@@ -358,7 +358,7 @@ def missing_reference(module, message):
     raise AuthentikError(message)
 
 
-def new_module(argument_spec, **kwargs):
+def new_authentik_module(argument_spec, **kwargs):
     spec = authentik_argument_spec()
     clash = set(spec) & set(argument_spec)
     if clash:

@@ -25,6 +25,7 @@ import socket
 import string
 import time
 
+from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native, to_text
 from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
 from ansible.module_utils.six.moves.urllib.parse import quote, urlencode, urlparse
@@ -127,6 +128,14 @@ class KeycloakClient(object):
                                 "auth_client_id and auth_client_secret (a service account), or token")
 
     # -- transport ---------------------------------------------------------------------------------
+
+    @classmethod
+    def from_module(cls, module):
+        """A client for an AnsibleModule, failing the module cleanly on bad connection options."""
+        try:
+            return cls(module.params)
+        except KeycloakError as error:
+            module.fail_json(msg=error.message)
 
     def _trace(self, method, path, status):
         target = os.environ.get(TRACE_ENV)
@@ -298,20 +307,12 @@ class KeycloakClient(object):
         return None
 
 
-def client_from_module(module):
-    """A KeycloakClient for an AnsibleModule, failing the module cleanly on bad connection options."""
-    try:
-        return KeycloakClient(module.params)
-    except KeycloakError as error:
-        module.fail_json(msg=error.message)
-
-
-def keycloak_module_kwargs(argument_spec, **kwargs):
-    """AnsibleModule kwargs with the shared connection options merged in."""
+def new_keycloak_module(argument_spec, **kwargs):
+    """An AnsibleModule with the shared connection options (and their constraints) merged in."""
     spec = keycloak_argument_spec()
     spec.update(argument_spec)
     result = dict(argument_spec=spec, supports_check_mode=True,
                   mutually_exclusive=list(KEYCLOAK_MUTUALLY_EXCLUSIVE) + kwargs.pop('mutually_exclusive', []),
                   required_together=list(KEYCLOAK_REQUIRED_TOGETHER) + kwargs.pop('required_together', []))
     result.update(kwargs)
-    return result
+    return AnsibleModule(**result)

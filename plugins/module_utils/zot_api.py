@@ -28,6 +28,7 @@ __metaclass__ = type
 import base64
 import json
 
+from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.six.moves.urllib.parse import quote, urlencode, urljoin
 from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
 from ansible.module_utils.urls import open_url
@@ -41,18 +42,32 @@ NEVER = '0001-01-01T00:00:00Z'
 PROBE_BLOB = b'{}'
 PROBE_DIGEST = 'sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a'
 
-ZOT_API_ARGUMENT_SPEC = dict(
-    zot_url=dict(type='str', required=True),
-    username=dict(type='str'),
-    password=dict(type='str', no_log=True),
-    api_key=dict(type='str', no_log=True),
-    session_cookie=dict(type='str', no_log=True),
-    validate_certs=dict(type='bool', default=True),
-    ca_path=dict(type='path'),
-    timeout=dict(type='int', default=30),
-)
 ZOT_API_MUTUALLY_EXCLUSIVE = [('password', 'api_key', 'session_cookie')]
 ZOT_API_REQUIRED_ONE_OF = [('password', 'api_key', 'session_cookie')]
+
+
+def zot_api_argument_spec():
+    """The connection options every module talking to zot's API takes (see the zot_api doc fragment)."""
+    return dict(
+        zot_url=dict(type='str', required=True),
+        username=dict(type='str'),
+        password=dict(type='str', no_log=True),
+        api_key=dict(type='str', no_log=True),
+        session_cookie=dict(type='str', no_log=True),
+        validate_certs=dict(type='bool', default=True),
+        ca_path=dict(type='path'),
+        timeout=dict(type='int', default=30),
+    )
+
+
+def new_zot_api_module(argument_spec, **kwargs):
+    """An AnsibleModule with the connection options (one of password, api_key, session_cookie) merged in."""
+    spec = zot_api_argument_spec()
+    spec.update(argument_spec)
+    kwargs.setdefault('supports_check_mode', True)
+    kwargs['mutually_exclusive'] = list(ZOT_API_MUTUALLY_EXCLUSIVE) + kwargs.get('mutually_exclusive', [])
+    kwargs['required_one_of'] = list(ZOT_API_REQUIRED_ONE_OF) + kwargs.get('required_one_of', [])
+    return AnsibleModule(argument_spec=spec, **kwargs)
 
 
 class ZotApiError(Exception):
@@ -108,7 +123,9 @@ class ZotClient(object):
             raise ZotApiError('api_key must be a zot API key (it starts with zak_)')
 
     @classmethod
-    def from_module_params(cls, params):
+    def from_module(cls, module):
+        """A client for an AnsibleModule's connection options; raises ZotApiError when they do not fit."""
+        params = module.params
         return cls(params['zot_url'], username=params.get('username'), password=params.get('password'),
                    api_key=params.get('api_key'), session_cookie=params.get('session_cookie'),
                    validate_certs=params.get('validate_certs', True), ca_path=params.get('ca_path'),

@@ -103,7 +103,7 @@ import re
 from ansible.module_utils.six.moves.urllib.parse import quote
 
 from ansible_collections.zotops.zot.plugins.module_utils.authentik import (
-    AuthentikClient, AuthentikError, check_url, fail, missing_reference, new_module,
+    AuthentikClient, AuthentikError, check_url, fail, missing_reference, new_authentik_module,
 )
 from ansible_collections.zotops.zot.plugins.module_utils._authentik_state import ensure_absent, ensure_present
 
@@ -122,7 +122,7 @@ LABELS = dict((api, option) for option, api in FIELDS)
 
 
 def main():
-    module = new_module(dict(
+    module = new_authentik_module(dict(
         slug=dict(type='str', required=True),
         state=dict(type='str', default='present', choices=['present', 'absent']),
         name=dict(type='str'),

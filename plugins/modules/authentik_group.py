@@ -82,7 +82,7 @@ members:
 '''
 
 from ansible_collections.zotops.zot.plugins.module_utils.authentik import (
-    AuthentikClient, AuthentikError, fail, missing_reference, new_module,
+    AuthentikClient, AuthentikError, fail, missing_reference, new_authentik_module,
 )
 from ansible_collections.zotops.zot.plugins.module_utils._authentik_state import ensure_absent, ensure_present
 
@@ -90,7 +90,7 @@ PATH = '/core/groups/'
 
 
 def main():
-    module = new_module(dict(
+    module = new_authentik_module(dict(
         name=dict(type='str', required=True),
         state=dict(type='str', default='present', choices=['present', 'absent']),
         members=dict(type='list', elements='str'),

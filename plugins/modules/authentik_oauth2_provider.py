@@ -193,7 +193,7 @@ application_slug:
 from ansible_collections.zotops.zot.plugins.module_utils.secret_results import return_secret
 from ansible_collections.zotops.zot.plugins.module_utils.authentik import (
     HIDDEN, AuthentikClient, AuthentikError, changed_fields, check_length, check_regex_uris, check_timedelta,
-    fail, new_module, sorted_list,
+    fail, new_authentik_module, sorted_list,
 )
 
 PATH = '/providers/oauth2/'
@@ -381,7 +381,7 @@ def public(obj):
 
 
 def main():
-    module = new_module(dict(
+    module = new_authentik_module(dict(
         name=dict(type='str', required=True),
         state=dict(type='str', default='present', choices=['present', 'absent']),
         client_type=dict(type='str', default='confidential', choices=['confidential', 'public']),

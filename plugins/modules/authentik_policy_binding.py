@@ -84,7 +84,7 @@ pk:
 '''
 
 from ansible_collections.zotops.zot.plugins.module_utils.authentik import (
-    AuthentikClient, AuthentikError, fail, missing_reference, new_module,
+    AuthentikClient, AuthentikError, fail, missing_reference, new_authentik_module,
 )
 from ansible_collections.zotops.zot.plugins.module_utils._authentik_state import ensure_absent, ensure_present
 
@@ -94,7 +94,7 @@ OPTION = dict(order='order', enabled='enabled', negate='negate', timeout='evalua
 
 
 def main():
-    module = new_module(dict(
+    module = new_authentik_module(dict(
         application=dict(type='str', required=True),
         group=dict(type='str', required=True),
         state=dict(type='str', default='present', choices=['present', 'absent']),

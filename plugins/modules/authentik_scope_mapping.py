@@ -69,7 +69,7 @@ pk:
 '''
 
 from ansible_collections.zotops.zot.plugins.module_utils.authentik import (
-    AuthentikClient, AuthentikError, check_expression, fail, new_module,
+    AuthentikClient, AuthentikError, check_expression, fail, new_authentik_module,
 )
 from ansible_collections.zotops.zot.plugins.module_utils._authentik_state import ensure_absent, ensure_present
 
@@ -77,7 +77,7 @@ PATH = '/propertymappings/provider/scope/'
 
 
 def main():
-    module = new_module(dict(
+    module = new_authentik_module(dict(
         name=dict(type='str', required=True),
         state=dict(type='str', default='present', choices=['present', 'absent']),
         scope_name=dict(type='str', default='groups'),

@@ -104,7 +104,7 @@ groups:
 '''
 
 from ansible_collections.zotops.zot.plugins.module_utils.authentik import (
-    AuthentikClient, AuthentikError, fail, missing_reference, new_module, same,
+    AuthentikClient, AuthentikError, fail, missing_reference, new_authentik_module, same,
 )
 from ansible_collections.zotops.zot.plugins.module_utils._authentik_state import ensure_absent
 
@@ -113,7 +113,7 @@ SERVICE_TYPES = ('service_account', 'internal_service_account')
 
 
 def main():
-    module = new_module(dict(
+    module = new_authentik_module(dict(
         username=dict(type='str', required=True),
         state=dict(type='str', default='present', choices=['present', 'absent']),
         name=dict(type='str'),

@@ -68,18 +68,17 @@ id:
   type: str
 '''
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.zotops.zot.plugins.module_utils.keycloak import (
-    KeycloakError, client_from_module, keycloak_module_kwargs,
+    KeycloakClient, KeycloakError, new_keycloak_module,
 )
 
 
 def main():
-    module = AnsibleModule(**keycloak_module_kwargs(
+    module = new_keycloak_module(
         dict(realm=dict(type='str', required=True), client_id=dict(type='str'), id=dict(type='str')),
-        required_one_of=[['client_id', 'id']]))
+        required_one_of=[['client_id', 'id']])
     p = module.params
-    api = client_from_module(module)
+    api = KeycloakClient.from_module(module)
     try:
         if p['id']:
             found = api.get(api.realm_path(p['realm'], '/clients/%s/client-secret' % p['id']), not_found={})

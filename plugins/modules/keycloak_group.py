@@ -65,22 +65,21 @@ path:
   type: str
 '''
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.zotops.zot.plugins.module_utils.keycloak import (
-    KeycloakError, client_from_module, keycloak_module_kwargs,
+    KeycloakClient, KeycloakError, new_keycloak_module,
 )
 
 
 def main():
-    module = AnsibleModule(**keycloak_module_kwargs(dict(
+    module = new_keycloak_module(dict(
         realm=dict(type='str', required=True),
         name=dict(type='str', required=True),
         state=dict(type='str', choices=['present', 'absent'], default='present'),
-    )))
+    ))
     p = module.params
     if not p['name'].strip() or '/' in p['name']:
         module.fail_json(msg="name %r is not a top-level group name (non-empty, without '/')" % p['name'])
-    api = client_from_module(module)
+    api = KeycloakClient.from_module(module)
     result = dict(changed=False, id=None, name=p['name'], path='/' + p['name'])
     try:
         group = api.find_group(p['realm'], p['name'])

@@ -204,10 +204,9 @@ client:
 import copy
 import hmac
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.zotops.zot.plugins.module_utils.secret_results import return_secret
 from ansible_collections.zotops.zot.plugins.module_utils.keycloak import (
-    KeycloakError, client_from_module, generate_secret, is_http_url, is_origin, keycloak_module_kwargs,
+    KeycloakClient, KeycloakError, generate_secret, is_http_url, is_origin, new_keycloak_module,
 )
 
 POST_LOGOUT_ATTR = 'post.logout.redirect.uris'
@@ -360,10 +359,10 @@ def main():
         expected_secret=dict(type='str', no_log=True),
         state=dict(type='str', choices=['present', 'absent'], default='present'),
     )
-    module = AnsibleModule(**keycloak_module_kwargs(argument_spec))
+    module = new_keycloak_module(argument_spec)
     validate(module)
     p = module.params
-    api = client_from_module(module)
+    api = KeycloakClient.from_module(module)
     realm = p['realm']
     result = dict(changed=False, client_id=p['client_id'], id=None, issuer=api.issuer(realm), client={})
 

@@ -106,9 +106,8 @@ user:
   type: dict
 '''
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.zotops.zot.plugins.module_utils.keycloak import (
-    KeycloakError, client_from_module, keycloak_module_kwargs,
+    KeycloakClient, KeycloakError, new_keycloak_module,
 )
 
 FIELDS = (('email', 'email'), ('email_verified', 'emailVerified'), ('first_name', 'firstName'),
@@ -125,7 +124,7 @@ def view(user, groups):
 
 
 def main():
-    module = AnsibleModule(**keycloak_module_kwargs(dict(
+    module = new_keycloak_module(dict(
         realm=dict(type='str', required=True),
         username=dict(type='str', required=True),
         email=dict(type='str'),
@@ -137,7 +136,7 @@ def main():
         update_password=dict(type='str', choices=['on_create', 'always'], default='on_create', no_log=False),
         groups=dict(type='list', elements='str'),
         state=dict(type='str', choices=['present', 'absent'], default='present'),
-    )))
+    ))
     p = module.params
     realm = p['realm']
     username = p['username'].strip().lower()
@@ -146,7 +145,7 @@ def main():
     for index, name in enumerate(p['groups'] or []):
         if not name.strip() or '/' in name:
             module.fail_json(msg="groups[%d] %r is not a top-level group name" % (index, name))
-    api = client_from_module(module)
+    api = KeycloakClient.from_module(module)
     result = dict(changed=False, id=None, user={})
     users = api.realm_path(realm, '/users')
     try:

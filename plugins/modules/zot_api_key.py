@@ -221,13 +221,11 @@ rollback:
   elements: str
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.zotops.zot.plugins.module_utils.secret_results import return_secret
 from ansible_collections.zotops.zot.plugins.module_utils.secret_stores import (
     STORE_ARGUMENT_SPEC, SecretStoreError, build_stores)
 from ansible_collections.zotops.zot.plugins.module_utils.zot_api import (
-    ZOT_API_ARGUMENT_SPEC, ZOT_API_MUTUALLY_EXCLUSIVE, ZOT_API_REQUIRED_ONE_OF, ZotApiError, ZotClient)
+    ZotApiError, ZotClient, new_zot_api_module)
 from ansible_collections.zotops.zot.plugins.module_utils._api_key_rotation import (
     Journal, Rotation, RotationError, days_left, expiration_from_days, parse_time, public_key_details,
     rotation_due, select_label, store_error_text, utcnow)
@@ -239,8 +237,7 @@ def diff_view(keys):
 
 
 def argument_spec():
-    spec = dict(ZOT_API_ARGUMENT_SPEC)
-    spec.update(
+    return dict(
         label=dict(type='str'),
         state=dict(type='str', default='present', choices=['present', 'rotated', 'absent']),
         id=dict(type='str'),
@@ -252,7 +249,6 @@ def argument_spec():
         journal_path=dict(type='path'),
         stores=dict(type='list', elements='dict', default=[], options=STORE_ARGUMENT_SPEC),
     )
-    return spec
 
 
 def new_key_expiration(module):
@@ -377,19 +373,17 @@ def ensure_key(module, client, stores, expiration, result):
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=argument_spec(),
-        mutually_exclusive=ZOT_API_MUTUALLY_EXCLUSIVE + [('label', 'id')],
-        required_one_of=ZOT_API_REQUIRED_ONE_OF,
+    module = new_zot_api_module(
+        argument_spec(),
+        mutually_exclusive=[('label', 'id')],
         required_if=[('state', 'present', ['label']), ('state', 'rotated', ['label']),
                      ('state', 'absent', ['label', 'id'], True)],
-        supports_check_mode=True,
     )
     p = module.params
     # Everything is validated before any request.
     expiration = new_key_expiration(module)
     try:
-        client = ZotClient.from_module_params(p)
+        client = ZotClient.from_module(module)
         stores = build_stores(p['stores']) if p['state'] != 'absent' else []
     except (ZotApiError, SecretStoreError) as e:
         module.fail_json(msg=str(e))

@@ -53,7 +53,7 @@ def test_changed_fields_treats_lists_as_sets_and_keeps_only_differences():
 
 def test_module_options_may_not_shadow_connection_options():
     with pytest.raises(ValueError, match="timeout"):
-        ak.new_module({"timeout": {"type": "int"}})
+        ak.new_authentik_module({"timeout": {"type": "int"}})
 
 
 def test_undo_deletes_what_the_run_created_and_forgets_those_writes():
