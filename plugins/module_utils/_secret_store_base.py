@@ -14,12 +14,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import json
-
 from ansible.module_utils.six.moves.urllib.parse import quote
-from ansible.module_utils.urls import open_url
-from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
-from ansible.module_utils.common.text.converters import to_bytes, to_native, to_text
+from ansible.module_utils.common.text.converters import to_text
+
+from ansible_collections.zotops.zot.plugins.module_utils._http import Unreachable, send
 
 
 SECRET_OPTIONS = ('token', 'access_key', 'secret_key', 'session_token')
@@ -176,42 +174,14 @@ class SecretStore(object):
 # ---------------------------------------------------------------------------------------------
 # HTTP helper
 # ---------------------------------------------------------------------------------------------
-class HttpResponse(object):
-    def __init__(self, status, body, headers=None):
-        self.status = status
-        self.body = body
-        self.headers = headers or {}
-
-    def json(self):
-        if not self.body:
-            return None
-        return json.loads(to_text(self.body))
-
-
 def http_request(method, url, headers=None, data=None, validate_certs=True, ca_path=None,
                  timeout=30, what='request'):
-    """One HTTP request through ansible's open_url; HTTP errors come back as responses."""
-    headers = dict(headers or {})
-    body = None
-    if data is not None:
-        if isinstance(data, (dict, list)):
-            body = to_bytes(json.dumps(data))
-            headers.setdefault('Content-Type', 'application/json')
-        else:
-            body = to_bytes(data)
+    """One HTTP request (see _http.send); HTTP errors come back as responses."""
     try:
-        resp = open_url(url, method=method, headers=headers, data=body,
-                        validate_certs=validate_certs, ca_path=ca_path, timeout=timeout,
-                        follow_redirects='none')
-        return HttpResponse(resp.getcode(), resp.read(), dict(resp.headers.items()))
-    except HTTPError as e:
-        try:
-            payload = e.read()
-        except Exception:
-            payload = b''
-        return HttpResponse(e.code, payload, dict(e.headers.items()) if e.headers else {})
-    except (URLError, OSError, ValueError) as e:
-        raise SecretStoreError('%s: cannot reach %s: %s' % (what, url, to_native(getattr(e, 'reason', e))))
+        return send(method, url, headers=headers, data=data, validate_certs=validate_certs, ca_path=ca_path,
+                    timeout=timeout)
+    except Unreachable as e:
+        raise SecretStoreError('%s: cannot reach %s: %s' % (what, url, e))
 
 
 def _error_text(resp):

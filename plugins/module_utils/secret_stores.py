@@ -33,9 +33,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.zotops.zot.plugins.module_utils._http import HttpResponse
 from ansible_collections.zotops.zot.plugins.module_utils._secret_store_base import (
-    SECRET_OPTIONS, STORE_ENTRY_OPTIONS, HttpResponse, SecretStore, SecretStoreError, Snapshot,
-    http_request)
+    SECRET_OPTIONS, STORE_ENTRY_OPTIONS, SecretStore, SecretStoreError, Snapshot, http_request)
 from ansible_collections.zotops.zot.plugins.module_utils._secret_store_aws_secretsmanager import (
     AwsSecretsManagerStore)
 from ansible_collections.zotops.zot.plugins.module_utils._secret_store_file import FileStore

@@ -26,13 +26,12 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import base64
-import json
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.six.moves.urllib.parse import quote, urlencode, urljoin
-from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
-from ansible.module_utils.urls import open_url
-from ansible.module_utils.common.text.converters import to_bytes, to_native, to_text
+from ansible.module_utils.common.text.converters import to_bytes, to_text
+
+from ansible_collections.zotops.zot.plugins.module_utils._http import Unreachable, send
 
 
 API_KEY_PATH = '/zot/auth/apikey'
@@ -83,22 +82,6 @@ class ZotUnreachable(ZotApiError):
 # ---------------------------------------------------------------------------------------------
 # HTTP client
 # ---------------------------------------------------------------------------------------------
-class Response(object):
-    def __init__(self, status, body, headers):
-        self.status = status
-        self.body = body
-        self.headers = headers
-
-    def json(self):
-        return json.loads(to_text(self.body)) if self.body else None
-
-    def header(self, name):
-        for k, v in self.headers.items():
-            if k.lower() == name.lower():
-                return v
-        return None
-
-
 class ZotClient(object):
     """Talks to one zot as one user. ``auth`` is ('password'|'api_key'|'session_cookie', secret)."""
 
@@ -156,22 +139,11 @@ class ZotClient(object):
             url += '?' + urlencode(query)
         hdrs = self._headers(auth)
         hdrs.update(headers or {})
-        body = raw
-        if data is not None:
-            body = to_bytes(json.dumps(data))
-            hdrs['Content-Type'] = 'application/json'
         try:
-            resp = open_url(url, method=method, data=body, headers=hdrs, validate_certs=self.validate_certs,
-                            ca_path=self.ca_path, timeout=self.timeout, follow_redirects='none')
-            return Response(resp.getcode(), resp.read(), dict(resp.headers.items()))
-        except HTTPError as e:
-            try:
-                payload = e.read()
-            except Exception:
-                payload = b''
-            return Response(e.code, payload, dict(e.headers.items()) if e.headers else {})
-        except (URLError, OSError, ValueError) as e:
-            raise ZotUnreachable('cannot reach zot at %s: %s' % (self.url, to_native(getattr(e, 'reason', e))))
+            return send(method, url, headers=hdrs, data=raw if data is None else data,
+                        validate_certs=self.validate_certs, ca_path=self.ca_path, timeout=self.timeout)
+        except Unreachable as e:
+            raise ZotUnreachable('cannot reach zot at %s: %s' % (self.url, e))
 
     @staticmethod
     def _explain(resp, action):
