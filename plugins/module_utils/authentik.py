@@ -17,13 +17,12 @@ __metaclass__ = type
 
 import json
 import re
-import socket
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 from ansible.module_utils.common.text.converters import to_native, to_text
-from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
 from ansible.module_utils.six.moves.urllib.parse import quote, urlencode
-from ansible.module_utils.urls import open_url
+
+from ansible_collections.zotops.zot.plugins.module_utils._http import Unreachable, send
 
 API_PREFIX = '/api/v3'
 PAGE_SIZE = 100
@@ -116,33 +115,20 @@ class AuthentikClient(object):
             'Authorization': 'Bearer %s' % self._token,
             'Accept': 'application/json',
         }
-        data = None
-        if body is not None:
-            data = json.dumps(body)
-            headers['Content-Type'] = 'application/json'
         self.requests.append((method, target))
         what = '%s %s' % (method, target)
         try:
-            resp = open_url(self.url + target, data=data, headers=headers, method=method,
-                            validate_certs=self.validate_certs, ca_path=self.ca_path,
-                            timeout=self.timeout, follow_redirects='none', use_proxy=True)
-            raw = resp.read()
-        except HTTPError as e:
-            try:
-                raw = e.read()
-            except Exception:
-                raw = b''
-            if e.code in (301, 302, 303, 307, 308):
-                location = (e.headers or {}).get('Location') if hasattr(e, 'headers') else None
-                raise AuthentikError('authentik redirected %s to %s: set authentik_url to the URL authentik is '
-                                     'served at (requests are not followed, so the token is not sent elsewhere)'
-                                     % (what, self._safe(location or 'another URL')), status=e.code)
-            raise self._http_error(what, e.code, raw)
-        except URLError as e:
-            raise AuthentikError('cannot reach authentik at %s (%s): %s'
-                                 % (self.url, what, self._safe(to_native(e.reason))))
-        except (socket.timeout, OSError) as e:
+            resp = send(method, self.url + target, headers=headers, data=body, validate_certs=self.validate_certs,
+                        ca_path=self.ca_path, timeout=self.timeout)
+        except Unreachable as e:
             raise AuthentikError('cannot reach authentik at %s (%s): %s' % (self.url, what, self._safe(to_native(e))))
+        raw = resp.body
+        if resp.status in (301, 302, 303, 307, 308):
+            raise AuthentikError('authentik redirected %s to %s: set authentik_url to the URL authentik is '
+                                 'served at (requests are not followed, so the token is not sent elsewhere)'
+                                 % (what, self._safe(resp.header('Location') or 'another URL')), status=resp.status)
+        if resp.status >= 300:
+            raise self._http_error(what, resp.status, raw)
         if method != 'GET':
             self.written.append((method, target))
         if not raw or not expect_json:
