@@ -2,7 +2,7 @@
 
 Needs the zot binary (the harness's zot_factory skips with the exact reason where it cannot be
 built). zot's behaviour is never simulated here; the only double is a Vault KV v2 store (validated
-against Vault's API description) used to take zot down in the middle of a rotation.
+against Vault's API description), which takes zot down in the middle of a rotation.
 """
 from pathlib import Path
 
@@ -270,7 +270,7 @@ def test_apikey_routes_exist_only_with_apikey_true(zot_factory, htpasswd_file, a
 
 
 def test_scheduled_rotation_into_file_aws_and_forgejo(zot, tmp_path, moto_server, gitea_server, oci_image, skopeo_copy):
-    """Issue 11 §3: the playbook, run as a scheduler runs it, rotates the CI key into a local file, AWS
+    """The playbook, run as a scheduler runs it, rotates the CI key into a local file, AWS
     Secrets Manager (moto) and Forgejo Actions secrets (a real Gitea 1.26, the API Forgejo shares)."""
     repo = "ci-" + tmp_path.name[-12:].replace("_", "-")
     assert gitea_server.api("POST", "/user/repos", json={"name": repo}).status_code == 201

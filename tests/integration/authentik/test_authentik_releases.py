@@ -1,4 +1,4 @@
-"""Issue 13: the releases people run, checks before the first write, nothing left behind, readable errors.
+"""The authentik releases people run, checks before the first write, nothing left behind, readable errors.
 
 Every test runs against the double behaving like the oldest and like the newest supported authentik release.
 """

@@ -23,7 +23,7 @@ def test_shipped_playbook_parses_without_warnings(playbook, tmp_path):
 
 
 def test_the_check_finds_a_duplicate_key_warning(tmp_path):
-    """The same check on a playbook with the fault issue 13 found (a merge key, then an override)."""
+    """The same check on a playbook with a duplicate key (a merge key, then an override)."""
     playbook = tmp_path / "dup.yml"
     playbook.write_text("- hosts: localhost\n  gather_facts: false\n  tasks:\n"
                         "    - ansible.builtin.debug:\n        msg: &a\n          x: 1\n"

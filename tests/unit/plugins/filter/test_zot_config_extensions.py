@@ -1,6 +1,5 @@
 """The UI, search (CVE off by default), image trust and events variables -> zot's extensions, and the
 check that the zot binary has the extensions the config turns on (read from the binary itself)."""
-import json
 import shutil
 import subprocess
 
@@ -9,7 +8,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.zotops.zot.plugins.filter.zot_config import (
     zot_binary_extensions, zot_config, zot_extension_problems)
-from ansible_collections.zotops.zot.plugins.module_utils.zot_binary import binary_extensions, binary_type_extensions, missing_extensions
+from ansible_collections.zotops.zot.plugins.module_utils.zot_binary import binary_extensions, missing_extensions
 from ansible_collections.zotops.zot.plugins.module_utils.zot_config_paths import read_files
 
 
@@ -85,16 +84,6 @@ def test_bad_values_name_the_variable(overrides, expected):
     for text in expected:
         assert text in str(error.value)
     assert "t0ken" not in str(error.value)
-
-
-def test_binary_type_from_zot_version():
-    line = json.dumps({"level": "info", "distribution-spec": "1.1.1", "commit": "v2.1.20-0-gabc",
-                       "binary-type": "-events-imagetrust-lint-metrics-mgmt-profile-scrub-search-sync-ui-userprefs",
-                       "go version": "go1.26.3", "message": "version"})
-    assert binary_type_extensions("noise\n" + line) == [
-        "events", "imagetrust", "lint", "metrics", "mgmt", "profile", "scrub", "search", "sync", "ui", "userprefs"]
-    assert binary_type_extensions(json.dumps({"binary-type": "minimal"})) == []
-    assert binary_type_extensions(json.dumps({"binary-type": ""})) is None
 
 
 def test_problems_name_the_role_variable():
