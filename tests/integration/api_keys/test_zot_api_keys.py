@@ -2,7 +2,7 @@
 
 Needs the zot binary (the harness's zot_factory skips with the exact reason where it cannot be
 built). zot's behaviour is never simulated here; the only double is a Vault KV v2 store (validated
-against Vault's API description), which takes zot down in the middle of a rotation.
+against Vault's API description), through which a test takes zot down in the middle of a rotation.
 """
 from pathlib import Path
 
