@@ -16,14 +16,11 @@ try:
 except ImportError:  # pragma: no cover - Python 2 is not supported by the collection
     raise
 
+from ansible_collections.zotops.zot.plugins.module_utils._check_error import CheckError
 
-class EndpointCheckError(Exception):
+
+class EndpointCheckError(CheckError):
     """``cause`` is endpoint: nothing answered."""
-
-    def __init__(self, cause, message):
-        super(EndpointCheckError, self).__init__(message)
-        self.cause = cause
-        self.message = message
 
 
 def endpoint_status(endpoint, service, timeout=10):

@@ -18,14 +18,11 @@ try:
 except ImportError:  # pragma: no cover - Python 2 is not supported by the collection
     raise
 
+from ansible_collections.zotops.zot.plugins.module_utils._check_error import CheckError
 
-class RedisCheckError(Exception):
+
+class RedisCheckError(CheckError):
     """``cause`` is redis (unreachable or not Redis) or redis_auth (credentials refused)."""
-
-    def __init__(self, cause, message):
-        super(RedisCheckError, self).__init__(message)
-        self.cause = cause
-        self.message = message
 
 
 def _command(*args):

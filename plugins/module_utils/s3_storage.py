@@ -23,6 +23,8 @@ try:
 except ImportError:  # pragma: no cover - Python 2 is not supported by the collection
     raise
 
+from ansible_collections.zotops.zot.plugins.module_utils._check_error import CheckError
+
 EMPTY_SHA256 = hashlib.sha256(b'').hexdigest()
 
 
@@ -70,13 +72,8 @@ def sigv4_headers(method, host, path, region, credentials, now=None, service='s3
     return headers
 
 
-class BucketCheckError(Exception):
+class BucketCheckError(CheckError):
     """``cause`` is one of endpoint, bucket, credentials, region."""
-
-    def __init__(self, cause, message):
-        super(BucketCheckError, self).__init__(message)
-        self.cause = cause
-        self.message = message
 
 
 def head_bucket(driver, credentials=None, timeout=10):

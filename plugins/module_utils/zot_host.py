@@ -31,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 
+from ansible_collections.zotops.zot.plugins.module_utils._check_error import CheckError
 from ansible_collections.zotops.zot.plugins.module_utils.aws_endpoint import EndpointCheckError, endpoint_status
 from ansible_collections.zotops.zot.plugins.module_utils.redis_client import RedisCheckError, describe, ping
 from ansible_collections.zotops.zot.plugins.module_utils.s3_storage import (
@@ -52,13 +53,8 @@ done
 '''
 
 
-class HostCheckError(Exception):
+class HostCheckError(CheckError):
     """A problem that would stop zot: ``cause`` names the class, ``message`` says what and where."""
-
-    def __init__(self, cause, message):
-        super(HostCheckError, self).__init__(message)
-        self.cause = cause
-        self.message = message
 
 
 def verifiable_copy(config, staged):

@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 
 from ansible_collections.zotops.zot.plugins.module_utils.zot_binary import config_extensions
 from ansible_collections.zotops.zot.plugins.plugin_utils._zot_config.values import (
-    _abs_path, _bool, _dict, _duration, _fail, _get, _http_url, _int, _join, _list, _str)
+    _abs_path, _bool, _dict, _duration, _fail, _get, _http_url, _int, _join, _list, _only_keys, _str)
 
 def _sync(settings, config_dir):
     registries = []
@@ -116,9 +116,7 @@ def _search(settings):
               "zot_search_enabled unset or set it to true")
     cve_on = _bool(settings, "zot_search_cve_enabled", False)
     cve = _dict(settings, "zot_search_cve")
-    unknown = sorted(set(cve) - set(CVE_KEYS))
-    if unknown:
-        _fail("zot_search_cve", "unknown keys %s (allowed: %s)" % (", ".join(unknown), ", ".join(CVE_KEYS)))
+    _only_keys("zot_search_cve", cve, CVE_KEYS)
     if cve and not cve_on:
         _fail("zot_search_cve", "is set but zot_search_cve_enabled is false: set zot_search_cve_enabled: true "
               "to scan images, or remove zot_search_cve")

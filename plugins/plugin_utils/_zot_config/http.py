@@ -10,7 +10,7 @@ __metaclass__ = type
 
 from ansible_collections.zotops.zot.plugins.plugin_utils._zot_config.storage import _session_driver
 from ansible_collections.zotops.zot.plugins.plugin_utils._zot_config.values import (
-    _abs_path, _bool, _dict, _fail, _get, _http_url, _int, _join, _list, _str)
+    _abs_path, _bool, _dict, _fail, _get, _http_url, _int, _join, _list, _only_keys, _str)
 
 # Provider keys zot v2 accepts under http.auth.openid.providers (pkg/api/config).
 OPENID_PROVIDERS = ("oidc", "google", "gitlab")
@@ -73,9 +73,7 @@ def _ldap(settings, config_dir):
     known = {"address", "port", "insecure", "start_tls", "skip_verify", "subtree_search", "base_dn",
              "user_attribute", "user_group_attribute", "user_filter", "ca_cert", "bind_dn", "bind_password",
              "credentials_file"}
-    unknown = sorted(set(ldap) - known)
-    if unknown:
-        _fail(var, "unknown keys %s (allowed: %s)" % (", ".join(unknown), ", ".join(sorted(known))))
+    _only_keys(var, ldap, sorted(known))
     for required in ("address", "base_dn"):
         if not ldap.get(required):
             _fail("%s.%s" % (var, required), "is required when zot_ldap is set")
@@ -129,9 +127,7 @@ def _openid(settings, config_dir):
                   % (key, ", ".join(OPENID_PROVIDERS + OAUTH2_PROVIDERS)))
         if not isinstance(provider, dict):
             _fail(var, "must be a dict, got %s" % type(provider).__name__)
-        unknown = sorted(set(provider) - known)
-        if unknown:
-            _fail(var, "unknown keys %s (allowed: %s)" % (", ".join(unknown), ", ".join(sorted(known))))
+        _only_keys(var, provider, sorted(known))
         if not provider.get("client_id") or not provider.get("client_secret"):
             _fail(var, "client_id and client_secret are required (they go to the provider's credentials file)")
         for name in ("client_id", "client_secret"):

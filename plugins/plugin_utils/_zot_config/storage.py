@@ -15,7 +15,7 @@ from urllib.parse import quote, urlparse
 
 from ansible_collections.zotops.zot.plugins.plugin_utils._zot_config.defaults import item_default, session_store
 from ansible_collections.zotops.zot.plugins.plugin_utils._zot_config.values import (
-    _abs_path, _bool, _dict, _duration, _fail, _http_url, _join, _parse_url, _safe_url, _str)
+    _abs_path, _bool, _dict, _duration, _fail, _http_url, _join, _only_keys, _parse_url, _safe_url, _str)
 
 S3_KEYS = ("bucket", "region", "endpoint", "force_path_style", "skip_verify", "root_directory",
            "storage_class", "access_key_id", "secret_access_key", "session_token")
@@ -39,9 +39,7 @@ def _s3(settings):
     s3 = _dict(settings, "zot_storage_s3")
     if not s3:
         return None, None
-    unknown = sorted(set(s3) - set(S3_KEYS))
-    if unknown:
-        _fail("zot_storage_s3", "unknown keys %s (allowed: %s)" % (", ".join(unknown), ", ".join(S3_KEYS)))
+    _only_keys("zot_storage_s3", s3, S3_KEYS)
     for key in ("bucket", "region"):
         if not isinstance(s3.get(key), str) or not s3[key]:
             _fail("zot_storage_s3.%s" % key, "is required (a non-empty string)")
@@ -84,9 +82,7 @@ def _redis(settings):
     redis = _dict(settings, "zot_redis")
     if not redis:
         return None
-    unknown = sorted(set(redis) - set(REDIS_KEYS))
-    if unknown:
-        _fail("zot_redis", "unknown keys %s (allowed: %s)" % (", ".join(unknown), ", ".join(REDIS_KEYS)))
+    _only_keys("zot_redis", redis, REDIS_KEYS)
     url = redis.get("url")
     parsed = _parse_url(url)
     if not parsed or parsed.scheme not in REDIS_SCHEMES or not (parsed.netloc or parsed.path):
@@ -111,9 +107,7 @@ def _dynamodb(settings):
     dynamodb = _dict(settings, "zot_dynamodb")
     if not dynamodb:
         return None
-    unknown = sorted(set(dynamodb) - set(DYNAMODB_KEYS))
-    if unknown:
-        _fail("zot_dynamodb", "unknown keys %s (allowed: %s)" % (", ".join(unknown), ", ".join(DYNAMODB_KEYS)))
+    _only_keys("zot_dynamodb", dynamodb, DYNAMODB_KEYS)
     if not isinstance(dynamodb.get("region"), str) or not dynamodb["region"]:
         _fail("zot_dynamodb.region", "is required (a non-empty string)")
     if _dict(settings, "zot_redis"):

@@ -69,6 +69,13 @@ def _dict(settings, name):
     return value
 
 
+def _only_keys(var, value, allowed):
+    """Fail naming the keys of dict ``value`` that are not in ``allowed`` (shown in that order)."""
+    unknown = sorted(set(value) - set(allowed))
+    if unknown:
+        _fail(var, "unknown keys %s (allowed: %s)" % (", ".join(unknown), ", ".join(allowed)))
+
+
 def _list(settings, name):
     value = _get(settings, name, [])
     if not isinstance(value, (list, tuple)):
