@@ -17,6 +17,7 @@ from ansible_collections.zotops.zot.plugins.module_utils.zot_binary import confi
 from ansible_collections.zotops.zot.plugins.plugin_utils._zot_config.values import (
     _abs_path, _bool, _dict, _duration, _fail, _get, _http_url, _int, _join, _list, _only_keys, _str)
 
+
 def _sync(settings, config_dir):
     registries = []
     for index, entry in enumerate(_list(settings, "zot_sync_registries")):

@@ -275,4 +275,3 @@ def test_rotation_due_from_expiry_dates():
     assert rotation_due([{"uuid": "b", "expirationDate": "0001-01-01T00:00:00Z"}], 30, now)[0] is False
     assert rotation_due([], 30, now) == (True, "no key with this label", None)
     assert parse_time("2026-01-10T01:00:00.123456789+01:00") == datetime.datetime(2026, 1, 10, 0, 0, 0, 123456, tzinfo=_api_key_rotation.UTC)
-
