@@ -252,8 +252,7 @@ def argument_spec():
 
 
 def new_key_expiration(module):
-    """A new key's expirationDate (None: never), after checking the day counts and the date;
-    fails the module before any request."""
+    """A new key's expirationDate (None: never); bad day counts or dates fail before any request."""
     p = module.params
     if p['valid_days'] < 0:
         module.fail_json(msg='valid_days must be 0 (never expires) or more, got %s' % p['valid_days'])
@@ -311,8 +310,7 @@ def recover_pending(module, client, journal, result):
 
 
 def predict_rotation(module, stores, keys, result):
-    """Check mode: fail on what the real run would fail on before it makes a key (a file store's
-    directory that cannot be created or written), else say which keys it would revoke."""
+    """Check mode: fail as the real run would before making a key (a file store's unusable directory), else list the revocations."""
     for store in stores:
         try:
             store.check_writable()
