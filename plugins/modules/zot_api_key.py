@@ -99,7 +99,7 @@ options:
         cookie zot sets. When done it logs out (C(POST /zot/auth/logout)), so zot keeps no session.
       - When the IdP asks for anything else (a one-time code or another MFA stage, consent, a
         Keycloak required action, a captcha, a stage it does not know) or refuses the password,
-        the task fails naming that page or stage, before zot's callback: nothing changes on zot.
+        the task fails naming that page or stage, before zot's callback, so nothing changes on zot.
       - With O(api_key), the key is used while zot accepts it; the sign-in happens only when zot
         refuses the key (expired, revoked). Cannot be combined with O(password) or O(session_cookie).
       - Check mode does not sign in (zot's callback writes a session and the user's groups). Without a
