@@ -338,11 +338,10 @@ def logout(sign_in, params):
 
 def check_mode_result(params, note):
     """What check mode reports when only a sign-in could list the keys (it does not sign in)."""
+    then = {'present': 'makes a key unless one with this label has min_days_valid days left',
+            'rotated': 'makes a key', 'absent': 'revokes the matching keys'}[params['state']]
     reason = ('check mode does not sign in through OIDC (%s; zot would store a session and the groups): '
-              'the real run signs in and %s' % (note, 'makes a key unless one with this label has min_days_valid '
-                                                       'days left' if params['state'] == 'present' else
-                                                       'makes a key' if params['state'] == 'rotated' else
-                                                       'revokes the matching keys'))
+              'the real run signs in and %s' % (note, then))
     result = dict(changed=True, revoked=[], reason=reason)
     if params['state'] != 'absent':
         result.update(rotation_due=True, recovered=[])

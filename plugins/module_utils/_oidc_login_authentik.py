@@ -169,7 +169,7 @@ def sign_in(session, authorize_url):
     base = origin(authorize_url)
     executor = _Executor(session, base)
     url = authorize_url
-    for _ in range(6):
+    for dummy in range(6):
         resp = browser.request('GET', url)
         if resp.status not in (301, 302, 303, 307) or not resp.location:
             raise OidcLoginError("authentik's %s answered HTTP %s, not a redirect to a flow or to zot%s" % (

@@ -193,7 +193,7 @@ def sign_in(session, authorize_url):
     browser = session.browser
     resp = browser.request('GET', authorize_url)
     submitted = set()
-    for _ in range(MAX_PAGES):
+    for dummy in range(MAX_PAGES):
         if resp.status in (301, 302, 303, 307):
             if session.is_callback(resp.location):
                 return resp.location
