@@ -145,7 +145,13 @@ class _Executor(object):
         while True:
             component = challenge.get('component')
             if component == 'xak-flow-redirect':
-                return urljoin(self.base + '/', challenge.get('to') or '/')
+                target = urljoin(self.base + '/', challenge.get('to') or '/')
+                if urlsplit(target).path != urlsplit(url).path:
+                    return target
+                # the executor pointing at itself (a stage passed): fetch the next challenge
+                resp = self.browser.request('GET', target, headers=self._headers(url))
+                challenge, steps = self.challenge(resp, url, steps + 1)
+                continue
             if answered and component == answered and challenge.get('response_errors'):
                 raise OidcLoginError("authentik flow stage '%s' refused the answer: %s (flow %s)"
                                      % (component, errors_text(challenge), slug), stage=component, idp='authentik')
@@ -172,9 +178,12 @@ def sign_in(session, authorize_url):
     for dummy in range(6):
         resp = browser.request('GET', url)
         if resp.status not in (301, 302, 303, 307) or not resp.location:
-            raise OidcLoginError("authentik's %s answered HTTP %s, not a redirect to a flow or to zot%s" % (
-                urlsplit(url).path, resp.status, (': ' + resp.text.strip()[:200]) if resp.text.strip() else ''),
-                stage='authorize', idp='authentik')
+            title = re.search(r'<title>([^<]*)</title>', resp.text)
+            raise OidcLoginError("authentik's %s answered HTTP %s (%s), not a redirect to a flow or to zot: is the "
+                                 "account allowed to use zot's application (its policy bindings)?" % (
+                                     urlsplit(url).path, resp.status,
+                                     title.group(1).strip() if title else resp.text.strip()[:120] or 'no body'),
+                                 stage='authorize', idp='authentik')
         target = resp.location
         if session.is_callback(target):
             return target
