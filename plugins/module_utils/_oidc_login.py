@@ -61,6 +61,12 @@ class OidcLoginError(Exception):
         self.stage = stage
         self.idp = idp
 
+    def report(self):
+        """The module's failure message: whether zot saw more than the login redirect."""
+        if self.stage in ('zot callback', 'zot username'):
+            return 'OIDC sign-in failed at zot: %s' % self
+        return 'OIDC sign-in failed, nothing was changed on zot: %s' % self
+
 
 class HttpResponse(object):
     def __init__(self, status, body, headers, url):

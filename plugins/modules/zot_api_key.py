@@ -371,7 +371,7 @@ def main():
     except (ZotApiError, SecretStoreError) as e:
         module.fail_json(msg=str(e))
     except OidcLoginError as e:
-        module.fail_json(msg='OIDC sign-in failed, nothing was changed on zot: %s' % e, step='sign-in', changed=False,
+        module.fail_json(msg=e.report(), step='sign-in', changed=False,
                          oidc_login=dict(idp=e.idp, stage=e.stage))
     if client is None:
         module.warn('check mode did not sign in through OIDC, so it could not list the keys: %s' % no_sign_in)
