@@ -27,19 +27,22 @@ MAX_PAGES = 8
 CREDENTIAL_FIELDS = ('username', 'password')
 ANSWERABLE_TYPES = ('hidden', 'submit', 'button', 'checkbox')
 
-# Keycloak's pages (login theme templates) by a form or element id, with what they ask for.
+# Keycloak's pages by a form or element id (read from Keycloak 26.4.7's keycloak.v2 and base login
+# theme templates), with what they ask for.
 PAGES = (
     ('kc-otp-login-form', 'one-time code, MFA'),
     ('kc-totp-settings-form', 'required action: set up an authenticator app, MFA'),
     ('kc-select-credential-form', 'choose a second factor, MFA'),
     ('kc-recovery-code-login-form', 'recovery code, MFA'),
-    ('webAuth', 'security key or passkey, MFA'),
+    ('webauth', 'security key or passkey, MFA'),
+    ('kc-form-webauthn', 'security key or passkey, MFA'),
     ('kc-webauthn-settings-form', 'required action: register a security key, MFA'),
     ('kc-passwd-update-form', 'required action: update the password'),
     ('kc-update-profile-form', 'required action: update the profile'),
     ('kc-update-email-form', 'required action: update the email'),
     ('kc-verify-email-form', 'required action: verify the email'),
     ('kc-terms-text', 'required action: accept the terms'),
+    ('kc-accept', 'required action: accept the terms'),
     ('kc-oauth', 'consent to the client'),
     ('kc-register-form', 'registration'),
     ('kc-reset-password-form', 'password reset'),
