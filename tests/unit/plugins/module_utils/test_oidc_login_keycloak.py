@@ -110,3 +110,13 @@ def test_a_username_first_form_is_answered_with_the_username_only():
     page = parse_page('<form id="kc-form-login" action="/x" method="post"><input name="username" type="text"/>'
                       '<input type="checkbox" name="rememberMe"/></form>')
     assert form_answer(sign_in_form(page), "u", "p") == {"username": "u"}
+
+
+def test_consent_is_named_and_never_submitted():
+    # login-oauth-grant.ftl: a form with the hidden code and accept/cancel buttons, no credentials
+    page = parse_page('<div id="kc-oauth" class="content-area"><form class="form-actions" action="/consent" '
+                      'method="POST"><input type="hidden" name="code" value="c"/>'
+                      '<button name="accept" id="kc-login" type="submit">Yes</button>'
+                      '<button name="cancel" id="kc-cancel" type="submit">No</button></form></div>')
+    assert sign_in_form(page) is None
+    assert describe(page)[:2] == ("kc-oauth", " (consent to the client)")
