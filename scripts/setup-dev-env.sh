@@ -27,7 +27,8 @@ step() {  # step NAME FUNCTION: run one setup step and record its duration
 
 debian_packages() {
   local wanted=(slapd ldap-utils skopeo chromium shellcheck redis-server haproxy
-                debootstrap systemd-container iptables iproute2 openssh-client containerd) missing=()
+                debootstrap systemd-container iptables iproute2 openssh-client containerd
+                postgresql-15) missing=()
   for pkg in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
   done
@@ -222,6 +223,18 @@ test_host_image() {
   fi
 }
 
+authentik_install() {
+  # authentik is built beside the project from its source (README: authentik on this machine); setup
+  # only finds the build: ZOTOPS_AUTHENTIK_HOME, else the cache path. Its tests skip naming what is
+  # missing (ZOTOPS_REQUIRE_AUTHENTIK=1 makes that a failure). Its database is Debian's postgresql-15.
+  authentik_home=${ZOTOPS_AUTHENTIK_HOME:-$cache/authentik-$AUTHENTIK_VERSION}
+  if [ -f "$authentik_home/src/manage.py" ] && [ -x "$authentik_home/venv/bin/gunicorn" ]; then
+    echo "    found $authentik_home ($(cat "$authentik_home/VERSION" 2>/dev/null || echo "no VERSION file"))"
+  else
+    echo "    no authentik $AUTHENTIK_VERSION build at $authentik_home: its tests will skip"
+  fi
+}
+
 configure_test_host() {  # configure_test_host ROOT PUBKEY: the login a user's Ansible has
   local root=$1
   chroot "$root" useradd --create-home --shell /bin/bash ansible
@@ -244,6 +257,7 @@ step "keycloak $KEYCLOAK_VERSION" keycloak_dist
 step "gitea $GITEA_VERSION" gitea_binary
 step "vault $VAULT_VERSION" vault_dev_server
 step "test host image" test_host_image
+step "authentik $AUTHENTIK_VERSION" authentik_install
 
 cat >"$cache/harness.env" <<ENV
 ZOTOPS_VENV=$venv
@@ -258,6 +272,7 @@ ZOTOPS_VAULT_ERROR=$vault_error
 ZOTOPS_HOST_IMAGE=$host_image
 ZOTOPS_HOST_KEY=$host_key
 ZOTOPS_HOST_ERROR=$host_error
+ZOTOPS_AUTHENTIK_HOME=$authentik_home
 ENV
 
 echo "==> setup timings"

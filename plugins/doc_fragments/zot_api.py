@@ -25,7 +25,7 @@ options:
   password:
     description:
       - The user's password (an htpasswd or LDAP user), sent with HTTP basic authentication.
-      - Exactly one of O(password), O(api_key) and O(session_cookie) is required.
+      - One of O(password), O(api_key), O(session_cookie) and O(oidc_login) is required.
     type: str
   api_key:
     description:

@@ -88,6 +88,47 @@ options:
         the catalog if it was new) until zot's garbage collection removes it (after C(gcDelay)).
         Every probe uploads the same blob, so nothing grows. Point it at a repository CI pushes to.
     type: str
+  oidc_login:
+    description:
+      - Sign in to zot through its OpenID Connect login with the account's credentials at the IdP,
+        without a browser, and use that session. This makes the B(first) key of an OIDC-only account
+        (a CI service account), or a new one when its key was lost or expired.
+      - The module follows zot's C(/zot/auth/login?provider=...), signs in on the IdP's own pages
+        (Keycloak's login form; authentik's flow executor API, answering the identification,
+        password and user login stages), hands the code to zot's callback and uses the session
+        cookie zot sets. When done it logs out (C(POST /zot/auth/logout)), so zot keeps no session.
+      - When the IdP asks for anything else (a one-time code or another MFA stage, consent, a
+        Keycloak required action, a captcha, a stage it does not know) or refuses the password,
+        the task fails naming that page or stage, before zot's callback, so nothing changes on zot.
+      - With O(api_key), the key is used while zot accepts it; the sign-in happens only when zot
+        refuses the key (expired, revoked). Cannot be combined with O(password) or O(session_cookie).
+      - Check mode does not sign in (zot's callback writes a session and the user's groups). Without a
+        working O(api_key) it cannot list the keys, and predicts a sign-in and a new key (a warning
+        says so); the real run makes nothing when a key with O(label) has O(min_days_valid) days left.
+      - The IdP connection uses O(validate_certs), O(ca_path) and O(timeout) too.
+    type: dict
+    suboptions:
+      username:
+        description: The account's username at the IdP (for authentik, its username or email).
+        type: str
+        required: true
+      password:
+        description:
+          - The account's password at the IdP. For authentik also an app password token of the
+            account (the default password stage accepts them).
+        type: str
+        required: true
+      provider:
+        description: The name of zot's OpenID provider (the key under C(http.auth.openid.providers)).
+        type: str
+        default: oidc
+      idp:
+        description:
+          - Which IdP's sign-in to speak. By default detected from the authorization URL zot redirects
+            to (C(/realms/<realm>/protocol/openid-connect/auth) is Keycloak, C(/application/o/authorize/)
+            is authentik).
+        type: str
+        choices: [keycloak, authentik]
   journal_path:
     description:
       - A file (on the node running the module) recording a new key until its rotation ends. If a
@@ -97,6 +138,8 @@ options:
 notes:
   - zot v2.1.20 gives a request authenticated with an API key the groups stored at the user's last
     password or OIDC login, so access control sees the same groups as then.
+  - With O(oidc_login), O(username) may be left out; it is then the name zot gives the account
+    (from its username claim, by default the email), reported in RV(oidc_login.zot_username).
 seealso:
   - module: zotops.zot.secret_store_value
 '''
@@ -127,6 +170,18 @@ EXAMPLES = r'''
         secret_name: ZOT_CI_API_KEY
   no_log: true
   register: ci_key
+
+- name: The first key of an OIDC-only CI account, without a browser (or a new one when its key was lost)
+  zotops.zot.zot_api_key:
+    zot_url: https://registry.example.com
+    oidc_login:
+      username: zot-ci
+      password: "{{ zot_ci_idp_password }}"
+    label: ci
+    stores:
+      - type: file
+        path: /var/lib/zotops/zot-ci.key
+  no_log: true
 
 - name: Is a rotation due? (check mode makes no key)
   zotops.zot.zot_api_key:
@@ -211,9 +266,34 @@ stores:
   type: list
   elements: dict
 step:
-  description: The rotation step that failed (V(read), V(create), V(set), V(test), V(finish), V(recover)).
+  description:
+    - The step that failed (V(read), V(create), V(set), V(test), V(finish), V(recover)), or
+      V(sign-in) when the OIDC sign-in of O(oidc_login) stopped (nothing was changed on zot).
   returned: failure
   type: str
+oidc_login:
+  description:
+    - After an OIDC sign-in, what it took; after a failed one, where it stopped.
+  returned: when O(oidc_login) signed in or failed to
+  type: dict
+  contains:
+    idp:
+      description: V(keycloak) or V(authentik).
+      type: str
+    stage:
+      description:
+        - Failure only. The IdP page (Keycloak form id, for example C(kc-otp-login-form)) or authentik
+          flow stage (component, for example C(ak-stage-authenticator-validate)) that stopped the sign-in.
+      type: str
+    zot_username:
+      description: The name zot gives the account (from its username claim).
+      type: str
+    provider:
+      description: zot's OpenID provider used.
+      type: str
+    http_requests:
+      description: HTTP requests the sign-in took, zot's included.
+      type: int
 rollback:
   description: What the rollback did for each store and for the new key.
   returned: failure
@@ -221,6 +301,8 @@ rollback:
   elements: str
 '''
 
+from ansible_collections.zotops.zot.plugins.module_utils._oidc_login import (
+    OIDC_LOGIN_OPTIONS, OidcLoginError, check_mode_result, zot_client)
 from ansible_collections.zotops.zot.plugins.module_utils.secret_results import return_secret
 from ansible_collections.zotops.zot.plugins.module_utils.secret_stores import (
     STORE_ARGUMENT_SPEC, SecretStoreError, build_stores)
@@ -248,6 +330,7 @@ def argument_spec():
         test_push_repository=dict(type='str'),
         journal_path=dict(type='path'),
         stores=dict(type='list', elements='dict', default=[], options=STORE_ARGUMENT_SPEC),
+        oidc_login=dict(type='dict', options=OIDC_LOGIN_OPTIONS),
     )
 
 
@@ -373,7 +456,8 @@ def ensure_key(module, client, stores, expiration, result):
 def main():
     module = new_zot_api_module(
         argument_spec(),
-        mutually_exclusive=[('label', 'id')],
+        credentials=('oidc_login',),
+        mutually_exclusive=[('label', 'id'), ('oidc_login', 'password', 'session_cookie')],
         required_if=[('state', 'present', ['label']), ('state', 'rotated', ['label']),
                      ('state', 'absent', ['label', 'id'], True)],
     )
@@ -381,14 +465,24 @@ def main():
     # Everything is validated before any request.
     expiration = new_key_expiration(module)
     try:
-        client = ZotClient.from_module(module)
         stores = build_stores(p['stores']) if p['state'] != 'absent' else []
+        # With oidc_login: sign in through zot's OIDC login (not in check mode) unless api_key works.
+        client, sign_in, no_sign_in = zot_client(p, module.check_mode)
     except (ZotApiError, SecretStoreError) as e:
         module.fail_json(msg=str(e))
-    if stores and not p['username']:
+    except OidcLoginError as e:
+        module.fail_json(msg=e.report(), step='sign-in', changed=False,
+                         oidc_login=dict(idp=e.idp, stage=e.stage))
+    if client is None:
+        module.warn('check mode did not sign in through OIDC, so it could not list the keys: %s' % no_sign_in)
+        module.exit_json(**check_mode_result(p, no_sign_in))
+    p['username'] = client.username
+    if stores and p['state'] != 'absent' and not p['username']:
         module.fail_json(msg='username is required to test a new key')
 
     result = dict(changed=False, revoked=[])
+    if sign_in:
+        result['oidc_login'] = sign_in.summary()
     if p['state'] == 'absent':
         revoke_keys(module, client, result)
     else:

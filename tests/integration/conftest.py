@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from integration.harness import aws, browser, gitea, haproxy, hosts, keycloak, ldap, mirror, oci, redis, vault, zot
+from integration.harness import authentik, aws, browser, gitea, haproxy, hosts, keycloak, ldap, mirror, oci, redis, vault, zot
 from integration.harness.env import REPO, VERSIONS, require as _require, venv_bin
 
 
@@ -98,6 +98,33 @@ def keycloak_server(tmp_path_factory):
     try:
         yield server.start()
     finally:
+        server.stop()
+
+
+_AUTHENTIK = {}
+
+
+def pytest_collection_finish(session):
+    """authentik takes the longest to start (tens of seconds of Python imports): when a collected test
+    will need it, start it now, in the background, while the tests before it run."""
+    if any("authentik_server" in getattr(item, "fixturenames", ()) for item in session.items):
+        workdir = session.config._tmp_path_factory.mktemp("authentik")
+        _AUTHENTIK["starter"] = authentik.Starter(workdir).begin()
+
+
+@pytest.fixture(scope="session")
+def authentik_server(tmp_path_factory):
+    """The real authentik (tests/integration/harness/authentik.py), once per session; skips with the exact
+    reason where it is not built (ZOTOPS_REQUIRE_AUTHENTIK=1 makes that a failure)."""
+    starter = _AUTHENTIK.get("starter") or authentik.Starter(tmp_path_factory.mktemp("authentik"))
+    _AUTHENTIK["starter"] = starter
+    server, error = starter.result()
+    if server is None:
+        if os.environ.get("ZOTOPS_REQUIRE_AUTHENTIK") == "1":
+            pytest.fail(error)
+        pytest.skip(error)
+    yield server
+    if _AUTHENTIK.pop("starter", None) is not None:
         server.stop()
 
 

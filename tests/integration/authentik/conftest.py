@@ -1,10 +1,34 @@
-"""Fixtures for the authentik modules' contract tests: a fresh API double per test, once per release shape."""
+"""Fixtures for the authentik modules' tests: the real authentik (harness/authentik.py) behind a recording
+proxy, reset to its start after each test; and the API double, once per release shape, for what one real
+server cannot be (other releases' models)."""
 import socket
 
 import pytest
 
 from integration.authentik.authentik_double import AuthentikDouble
+from integration.authentik.real import RealAuthentik, RecordingProxy
 from integration.authentik.releases import RELEASES
+
+
+@pytest.fixture(scope="session")
+def _ak_session(authentik_server):
+    proxy = RecordingProxy(authentik_server).start()
+    real = RealAuthentik(authentik_server, proxy)
+    baseline = real.keys()
+    yield real, baseline
+    proxy.stop()
+
+
+@pytest.fixture
+def real_authentik(_ak_session):
+    """The session's real authentik, as the modules reach it (through the recording proxy); whatever a
+    test made is deleted afterwards."""
+    real, baseline = _ak_session
+    real.clear_log()
+    del real.proxy.refusals[:]
+    yield real
+    del real.proxy.refusals[:]
+    real.reset(baseline)
 
 
 @pytest.fixture(params=list(RELEASES), ids=[f"authentik-{r}" for r in RELEASES])

@@ -1,19 +1,21 @@
-"""The zotops.zot.oidc role with zot_oidc_idp: authentik, against the stateful authentik API double.
+"""The zotops.zot.oidc role with zot_oidc_idp: authentik, against the real authentik.
 
 The role runs the way a site playbook would (include_role on localhost, connection from the role's
-zot_oidc_authentik_* variables). The double validates every request with authentik's generated models and
-logs every request, so "no write" is checked on the server side; the client secret is the one the double
-generated, and it must never appear in the output, also at -v.
+zot_oidc_authentik_* variables). It reaches authentik through a recording proxy (real.py), so "no write"
+is counted on the wire; the client secret is the one authentik generated, and it must never appear in the
+output, also at -v.
 """
 import json
 import os
 import stat
 
 import pytest
+import requests
 
+from integration.authentik.test_authentik_modules import public_only_certificate
 from integration.harness.ansible import run_playbook
 
-pytestmark = pytest.mark.contract
+pytestmark = [pytest.mark.authentik, pytest.mark.slow]
 
 EXTERNAL = "https://zot.example.test"
 CI_GROUP = "artifact-workloads"
@@ -54,11 +56,12 @@ PLAYBOOK = """\
 
 
 @pytest.fixture
-def setup(authentik, tmp_path):
+def setup(real_authentik, tmp_path):
     playbook = tmp_path / "register.yml"
     playbook.write_text(PLAYBOOK)
-    authentik.groups.add("zot-admins")
-    values = {"ak_url": authentik.url, "ak_token": authentik.token, "external_url": EXTERNAL,
+    assert real_authentik.api("POST", "/core/groups/", json={"name": "zot-admins"}).status_code == 201
+    real_authentik.clear_log()
+    values = {"ak_url": real_authentik.url, "ak_token": real_authentik.token, "external_url": EXTERNAL,
               "credentials_file": str(tmp_path / "oidc-oidc-credentials.json"),
               "facts_file": str(tmp_path / "facts.json"),
               "ci_group": CI_GROUP, "access_groups": ["zot-admins"], "groups_claim": True}
@@ -70,8 +73,8 @@ def play(setup, check=False, diff=False, verbosity=0, **extra):
                         verbosity=verbosity)
 
 
-def zot_provider(double, name="zot"):
-    found = [p for p in double.providers.objects.values() if p["name"] == name]
+def zot_provider(ak, name="zot"):
+    found = [p for p in ak.all("providers").values() if p["name"] == name]
     assert len(found) == 1, found
     return found[0]
 
@@ -80,8 +83,8 @@ def write_paths(double):
     return [(r["method"], r["path"]) for r in double.writes]
 
 
-def test_role_from_nothing_registers_everything_then_changes_nothing(authentik, setup):
-    d = authentik
+def test_role_from_nothing_registers_everything_then_changes_nothing(real_authentik, setup):
+    d = real_authentik
     first = play(setup, diff=True, verbosity=1)
     assert first.rc == 0, first
     assert first.changed == 5, first  # provider, application, CI group, bindings, credentials file
@@ -93,20 +96,21 @@ def test_role_from_nothing_registers_everything_then_changes_nothing(authentik, 
     assert provider["client_type"] == "confidential"
     assert [(u["matching_mode"], u["url"]) for u in provider["redirect_uris"]] == [
         ("strict", f"{EXTERNAL}/zot/auth/callback/oidc")]
-    assert d.certificates.objects[provider["signing_key"]]["name"] == "authentik Self-signed Certificate"
-    flows = dict((f["pk"], f["slug"]) for f in d.flows.objects.values())
+    assert d.all("certificates")[provider["signing_key"]]["name"] == "authentik Self-signed Certificate"
+    flows = dict((f["pk"], f["slug"]) for f in d.all("flows").values())
     assert flows[provider["authorization_flow"]] == "default-provider-authorization-implicit-consent"
     assert flows[provider["invalidation_flow"]] == "default-provider-invalidation-flow"
-    scopes = sorted(d.scope_mappings.objects[pk]["scope_name"] for pk in provider["property_mappings"])
+    mappings = d.all("scope_mappings")
+    scopes = sorted(mappings[pk]["scope_name"] for pk in provider["property_mappings"])
     assert scopes == ["email", "groups", "openid", "profile"]
 
     # The application links it, the CI group exists and both groups are bound (CI group first).
-    app = d.applications.objects["zot"]
+    app = d.all("applications")["zot"]
     assert app["provider"] == provider["pk"] and app["name"] == "zot registry"
     assert app["meta_launch_url"] == EXTERNAL and app["policy_engine_mode"] == "any"
-    groups = dict((g["name"], g["pk"]) for g in d.groups.objects.values())
+    groups = dict((g["name"], g["pk"]) for g in d.all("groups").values())
     assert CI_GROUP in groups
-    bound = sorted((b["order"], b["group"]) for b in d.bindings.objects.values() if b["target"] == app["pbm_uuid"])
+    bound = sorted((b["order"], b["group"]) for b in d.all("bindings").values() if b["target"] == app["pk"])
     assert bound == [(0, groups[CI_GROUP]), (1, groups["zot-admins"])]
 
     # zot's credentials file holds the id and secret authentik generated, mode 0600.
@@ -133,22 +137,28 @@ def test_role_from_nothing_registers_everything_then_changes_nothing(authentik, 
     assert provider["client_secret"] not in first.output
     assert d.token not in first.output
 
+    # authentik publishes that issuer.
+    discovery = requests.get(issuer + ".well-known/openid-configuration", timeout=30)
+    assert discovery.status_code == 200 and discovery.json()["issuer"] == issuer, discovery.text
+
     # A second run: nothing changed, not one write request.
-    d.clear_log()
     before = d.snapshot()
+    d.clear_log()
     second = play(setup, diff=True, verbosity=1)
     assert second.rc == 0, second
     assert second.changed == 0, second
     assert "[WARNING]" not in second.output, second
     assert d.writes == [], write_paths(d)
     assert d.log and all(r["method"] == "GET" for r in d.log)
+    print(f"oidc role no-op against the real authentik: {len(d.log)} GET requests")
+    assert len(d.log) <= 30, [(r["path"], r["query"]) for r in d.log]
     assert d.snapshot() == before
     assert json.loads(open(creds_path).read()) == creds
     assert provider["client_secret"] not in second.output
 
 
-def test_check_diff_of_a_new_external_url_shows_the_redirect_change_and_no_secret(authentik, setup):
-    d = authentik
+def test_check_diff_of_a_new_external_url_shows_the_redirect_change_and_no_secret(real_authentik, setup):
+    d = real_authentik
     assert play(setup).rc == 0
     secret = zot_provider(d)["client_secret"]
     before = d.snapshot()
@@ -183,17 +193,20 @@ def test_check_diff_of_a_new_external_url_shows_the_redirect_change_and_no_secre
     assert secret not in real.output
 
 
-def test_check_mode_from_nothing_predicts_the_real_run_and_writes_nothing(authentik, setup):
+def test_check_mode_from_nothing_predicts_the_real_run_and_writes_nothing(real_authentik, setup):
+    before = real_authentik.snapshot()
     predicted = play(setup, check=True, diff=True)
     assert predicted.rc == 0, predicted
-    assert authentik.writes == [], write_paths(authentik)
+    assert real_authentik.writes == [], write_paths(real_authentik)
+    assert real_authentik.snapshot() == before
     assert not os.path.exists(setup["vars"]["credentials_file"])
     real = play(setup)
     assert real.rc == 0, real
     assert predicted.changed == real.changed == 5, (predicted, real)
 
 
-def test_bad_token_fails_clearly_and_makes_nothing(authentik, setup):
+def test_bad_token_fails_clearly_and_makes_nothing(real_authentik, setup):
+    authentik = real_authentik
     before = authentik.snapshot()
     result = play(setup, ak_token="wrong-token-value-1234")
     assert result.rc != 0, result
@@ -213,18 +226,23 @@ def test_bad_token_fails_clearly_and_makes_nothing(authentik, setup):
     ({"ak_token": ""}, "zot_oidc_authentik_token an authentik API token (it is empty)"),
     ({"ak_url": "authentik.example.test"}, "zot_oidc_authentik_url must be authentik's base URL"),
 ])
-def test_bad_input_fails_clearly(authentik, setup, extra, expected):
+def test_bad_input_fails_clearly(real_authentik, setup, extra, expected):
+    authentik = real_authentik
+    public_only_certificate(authentik)
+    before = authentik.snapshot()
+    authentik.clear_log()
     result = play(setup, **extra)
     assert result.rc != 0, result
     assert expected in result.output, result
     assert not os.path.exists(setup["vars"]["credentials_file"])
-    if "access_groups" not in extra:
+    if "access_groups" not in extra:  # a group is looked up at its binding, after the provider is made
         assert authentik.writes == [], write_paths(authentik)
+        assert authentik.snapshot() == before
     assert authentik.token not in result.output
 
 
-def test_absent_removes_provider_application_and_file(authentik, setup):
-    d = authentik
+def test_absent_removes_provider_application_and_file(real_authentik, setup):
+    d = real_authentik
     assert play(setup).rc == 0
     d.clear_log()
     removed = play(setup, oidc_state="absent")
@@ -232,12 +250,13 @@ def test_absent_removes_provider_application_and_file(authentik, setup):
     assert "[WARNING]" not in removed.output, removed
     assert removed.changed == 3, removed  # provider, application, credentials file
     assert all(m == "DELETE" for m, p in write_paths(d)), write_paths(d)
-    assert not [p for p in d.providers.objects.values() if p["name"] == "zot"]
-    assert "zot" not in d.applications.objects
-    assert not [m for m in d.scope_mappings.objects.values() if m["name"] == "zotops.zot: groups claim"]
-    assert not [b for b in d.bindings.objects.values() if b["group"] is not None
-                and d.groups.objects[b["group"]]["name"] in (CI_GROUP, "zot-admins")]
-    assert CI_GROUP in [g["name"] for g in d.groups.objects.values()]  # zot's accessControl may name it
+    assert d.by("providers", "name", "zot") is None
+    assert "zot" not in d.all("applications")
+    assert d.by("scope_mappings", "name", "zotops.zot: groups claim") is None
+    groups = d.all("groups")
+    assert not [b for b in d.all("bindings").values() if b["group"] is not None
+                and groups[b["group"]]["name"] in (CI_GROUP, "zot-admins")]
+    assert CI_GROUP in [g["name"] for g in groups.values()]  # zot's accessControl may name it
     assert not os.path.exists(setup["vars"]["credentials_file"])
 
     d.clear_log()
@@ -246,17 +265,19 @@ def test_absent_removes_provider_application_and_file(authentik, setup):
     assert d.writes == []
 
 
-def test_minimal_settings_make_only_provider_and_application(authentik, setup):
-    d = authentik
+def test_minimal_settings_make_only_provider_and_application(real_authentik, setup):
+    d = real_authentik
+    bindings_before = set(d.all("bindings"))
     result = play(setup, ci_group="", access_groups=[], groups_claim=False)
     assert result.rc == 0, result
     assert result.changed == 3, result  # provider, application, credentials file
     provider = zot_provider(d)
-    scopes = sorted(d.scope_mappings.objects[pk]["scope_name"] for pk in provider["property_mappings"])
+    mappings = d.all("scope_mappings")
+    scopes = sorted(mappings[pk]["scope_name"] for pk in provider["property_mappings"])
     assert scopes == ["email", "openid", "profile"]
-    assert not [m for m in d.scope_mappings.objects.values() if m["name"] == "zotops.zot: groups claim"]
-    assert d.bindings.objects == {}
-    assert CI_GROUP not in [g["name"] for g in d.groups.objects.values()]
+    assert d.by("scope_mappings", "name", "zotops.zot: groups claim") is None
+    assert set(d.all("bindings")) == bindings_before
+    assert CI_GROUP not in [g["name"] for g in d.all("groups").values()]
     facts = json.loads(open(setup["vars"]["facts_file"]).read())
     assert facts["provider_config"]["scopes"] == ["openid", "profile", "email"]
     assert facts["provider_config"]["issuer"] == f"{d.url}/application/o/zot/"

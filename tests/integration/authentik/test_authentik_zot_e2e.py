@@ -1,0 +1,153 @@
+"""The seeds' flow through the real authentik, end to end (the Keycloak one is
+tests/integration/keycloak/test_seeds_checklist_e2e.py).
+
+zotops.zot.server installs zot (release mirror, real unit) with the seeds' three tiers; zotops.zot.oidc
+registers zot in authentik (provider, application, artifact-workloads and admins bound) beside the
+zot-ci service account with a password; chromium signs in to zot through authentik's own login pages;
+the groups claim maps to the tiers (CI pushes a new tag with skopeo and is refused on overwrite, an admin
+overwrites and deletes); zot-ci's first API key is made from its signed-in session; a scheduled rotation
+puts the successor into a Forgejo store (the real Gitea) and a file; the old key stops working and the
+new one pushes.
+"""
+import json
+import os
+import secrets
+from pathlib import Path
+
+import pytest
+import requests
+
+from integration.harness.ansible import run_playbook
+from integration.server.server_helpers import provisioned_host
+
+pytestmark = [pytest.mark.authentik, pytest.mark.zot, pytest.mark.browser, pytest.mark.slow]
+
+PLAYBOOK = Path(__file__).parent / "playbooks" / "harden.yml"
+ROTATE = Path(__file__).resolve().parents[3] / "playbooks" / "rotate_api_key.yml"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "output" / "screenshots" / "authentik-seeds"
+MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+THREE_TIERS = {
+    "repositories": {"**": {"anonymousPolicy": ["read"],
+                            "policies": [{"groups": ["artifact-workloads"], "actions": ["read", "create"]}]}},
+    "adminPolicy": {"groups": ["admins"], "actions": ["read", "create", "update", "delete"]},
+}
+
+
+def sign_in(context, zot_url, authentik_url, username, password, shot=None):
+    """zot's login -> authentik's flow pages (identification, password) -> zot's callback."""
+    page = context.new_page()
+    page.goto(f"{zot_url}/zot/auth/login?provider=oidc&callback_ui={zot_url}/v2/")
+    page.wait_for_url(lambda url: url.startswith(f"{authentik_url}/if/flow/"), timeout=60000)
+    callbacks = []
+    page.on("request", lambda r: callbacks.append(r.url) if "/zot/auth/callback/oidc" in r.url else None)
+    page.locator("input[name=uidField]").fill(username, timeout=60000)
+    if shot:
+        page.screenshot(path=str(SCREENSHOTS / f"{shot}-identification.png"))
+    page.locator("button[type=submit]").first.click()
+    page.locator("input[name=password]").fill(password, timeout=60000)
+    page.locator("button[type=submit]").first.click()
+    page.wait_for_url(lambda url: url.startswith(zot_url) and "/zot/auth/callback/" not in url, timeout=60000)
+    assert callbacks and callbacks[0].startswith(f"{zot_url}/zot/auth/callback/oidc?"), callbacks
+    assert any(c["name"] == "session" for c in context.cookies(zot_url)), "zot set no session cookie"
+    if shot:
+        page.screenshot(path=str(SCREENSHOTS / f"{shot}-signed-in.png"))
+    return page
+
+
+def browser_key(page, zot_url, label):
+    """A key made from the signed-in session, as zot's UI makes it."""
+    response = page.request.post(f"{zot_url}/zot/auth/apikey", data=json.dumps({"label": label, "scopes": []}),
+                                 headers={"Content-Type": "application/json", "X-ZOT-API-CLIENT": "zot-ui"})
+    assert response.status == 201, f"{response.status} {response.text()}"
+    return response.json()["apiKey"]
+
+
+def manifest_put(zot_url, repo, tag, body, auth):
+    return requests.put(f"{zot_url}/v2/{repo}/manifests/{tag}", data=body, auth=auth,
+                        headers={"Content-Type": MANIFEST}, timeout=30).status_code
+
+
+def test_seeds_flow_through_authentik(real_authentik, release_mirror, systemd_path, chromium, gitea_server,
+                                      oci_image, oci_image_factory, skopeo_copy, tmp_path):
+    ak = real_authentik.server  # zot and the browser reach authentik itself (real_authentik resets it after)
+    missing = ak.web_ui_missing()
+    if missing:
+        if os.environ.get("ZOTOPS_REQUIRE_AUTHENTIK") == "1":
+            pytest.fail(missing)
+        pytest.skip(missing)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    ci_pw = "Ci-" + secrets.token_urlsafe(16)
+    repo = "ci-" + secrets.token_hex(4)
+    assert gitea_server.api("POST", "/user/repos", json={"name": repo}).status_code == 201
+    repo_id = gitea_server.api("GET", f"/repos/{gitea_server.admin_user}/{repo}").json()["id"]
+    with provisioned_host("zotops-ak-seeds-", {"zot_release_base_url": release_mirror.base_url},
+                          systemd_path) as host:
+        zot_url = host.url
+        extra = {"ak_url": ak.url, "ak_token": ak.token, "ak_admins": [ak.admin_user], "ci_password": ci_pw,
+                 "zot_http_external_url": zot_url, "zot_auth_apikey": True, "zot_access_control": THREE_TIERS}
+        hardened = host.run(playbook=PLAYBOOK, verbosity=3, diff=True, **extra)
+        assert hardened.rc == 0, hardened
+        outputs = [hardened.output]
+        config = host.config()
+        oidc = config["http"]["auth"]["openid"]["providers"]["oidc"]
+        assert oidc["issuer"] == f"{ak.url}/application/o/zot/"
+        assert "groups" in oidc["scopes"]
+        client_secret = json.loads(Path(oidc["credentialsFile"]).read_text())["clientsecret"]
+        again = host.run(playbook=PLAYBOOK, **extra)
+        assert again.rc == 0 and again.changed == 0, again
+
+        # Anonymous: the catalog answers, a push is refused with 401.
+        assert requests.get(f"{zot_url}/v2/_catalog", timeout=10).status_code == 200
+        assert requests.post(f"{zot_url}/v2/ci/app/blobs/uploads/", timeout=10).status_code == 401
+
+        # zot-ci signs in through authentik's login pages; its session makes the first key.
+        ci_context = chromium.new_context()
+        key1 = browser_key(sign_in(ci_context, zot_url, ak.url, "zot-ci", ci_pw, shot="zot-ci"), zot_url, "ci")
+        user = "zot-ci"
+        target = f"docker://127.0.0.1:{host.port}/ci/app"
+        pushed = skopeo_copy(oci_image, f"{target}:1", creds=f"{user}:{key1}")
+        assert pushed.returncode == 0, pushed.stderr
+        other = oci_image_factory(tag="1", content="a rebuild")
+        refused = skopeo_copy(other, f"{target}:1", creds=f"{user}:{key1}")
+        assert refused.returncode != 0 and "denied" in refused.stderr.lower(), refused.stderr
+        body = requests.get(f"{zot_url}/v2/ci/app/manifests/1", headers={"Accept": MANIFEST}, timeout=10).content
+        assert manifest_put(zot_url, "ci/app", "1", body, (user, key1)) == 403
+
+        # The scheduled rotation: the current key makes its successor, into Forgejo and a file.
+        key_file = tmp_path / "ci.key"
+        key_file.write_text(key1 + "\n")
+        key_file.chmod(0o600)
+        rotated = run_playbook(ROTATE, verbosity=3, diff=True, extra_vars={
+            "zot_apikey_url": zot_url, "zot_apikey_user": user, "zot_apikey_current_key_file": str(key_file),
+            "zot_apikey_state": "rotated", "zot_apikey_test_push_repository": "ci/rotation-probe",
+            "zot_apikey_stores": [
+                {"type": "file", "path": str(key_file)},
+                {"type": "forgejo", "url": gitea_server.url, "token": gitea_server.token,
+                 "owner": gitea_server.admin_user, "repo": repo, "secret_name": "ZOT_CI_API_KEY"}],
+            "zot_apikey_journal_path": str(tmp_path / "journal")})
+        assert rotated.rc == 0, rotated
+        outputs.append(rotated.output)
+        key2 = key_file.read_text().strip()
+        assert key2 != key1
+        assert gitea_server.stored_secrets().get((0, repo_id, "ZOT_CI_API_KEY")) == key2
+        assert requests.get(f"{zot_url}/v2/", auth=(user, key1), timeout=10).status_code == 401
+        assert skopeo_copy(oci_image, f"{target}:2", creds=f"{user}:{key2}").returncode == 0
+
+        # An administrator (authentik's admins group) overwrites and deletes.
+        admin_context = chromium.new_context()
+        admin_key = browser_key(sign_in(admin_context, zot_url, ak.url, ak.admin_user, ak.admin_password),
+                                zot_url, "break-glass")
+        admin = ak.admin_user
+        overwrite = skopeo_copy(other, f"{target}:1", creds=f"{admin}:{admin_key}")
+        assert overwrite.returncode == 0, overwrite.stderr
+        digest = requests.head(f"{zot_url}/v2/ci/app/manifests/2", headers={"Accept": MANIFEST},
+                               timeout=10).headers["Docker-Content-Digest"]
+        assert requests.delete(f"{zot_url}/v2/ci/app/manifests/{digest}", auth=(user, key2),
+                               timeout=10).status_code == 403
+        assert requests.delete(f"{zot_url}/v2/ci/app/manifests/{digest}", auth=(admin, admin_key),
+                               timeout=10).status_code == 202
+        assert requests.get(f"{zot_url}/v2/ci/app/manifests/2", timeout=10).status_code == 404
+
+        for value in (ci_pw, client_secret, ak.token, ak.admin_password, key1, key2, gitea_server.token):
+            for output in outputs:
+                assert value not in output
