@@ -25,6 +25,7 @@ round trip per module instead of three; it needs `requiretty` off in sudoers, De
 """
 import argparse
 import os
+import resource
 import shutil
 import signal
 import statistics
@@ -54,15 +55,34 @@ def tx_bytes(host):
 
 
 PIPELINING = {}
+# CPU seconds of each timed run (controller and hosts): what load from other work does not inflate.
+CPU = []
+
+
+def host_cpu(host):
+    """CPU seconds used so far inside the host (its cgroup in the unified hierarchy), 0 when unknown."""
+    try:
+        stat = Path(f"/sys/fs/cgroup/unified/zotops-hosts/{host.name}/cpu.stat").read_text()
+    except OSError:
+        return 0.0
+    return int(stat.split("usage_usec", 1)[1].split()[0]) / 1e6
+
+
+def cpu_now(fleet):
+    """CPU seconds of the controller's finished children (ansible-playbook, its workers, ssh) plus the hosts'."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime + sum(host_cpu(host.host) for host in fleet.hosts.values())
 
 
 def timed(fleet, playbook, runs_env=None, **kwargs):
+    cpu = cpu_now(fleet)
     start = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="zotops-bench-") as tmp:
         inventory = fleet.inventory(Path(tmp) / "inventory.json", dict(ROLE_VARS, **PIPELINING))
         env = dict({"ANSIBLE_FORKS": str(len(fleet.hosts))}, **(runs_env or {}))
         result = run_playbook(playbook, inventory=inventory, env=env, **kwargs)
     elapsed = time.monotonic() - start
+    CPU.append(cpu_now(fleet) - cpu)
     if result.rc != 0:
         raise SystemExit(f"benchmark run failed:\n{result}")
     return elapsed, result
@@ -71,6 +91,7 @@ def timed(fleet, playbook, runs_env=None, **kwargs):
 def measure(size, runs, noop_runs, mirror, work, profile):
     hosts = HostFleet(size, prefix="zb").boot()
     figures = {"floor": [], "fresh converge": [], "no-op converge": []}
+    cpu = {"floor": [], "no-op converge": []}
     sent, downloads = [], []
     try:
         cache = work / f"cache-{size}"
@@ -88,7 +109,9 @@ def measure(size, runs, noop_runs, mirror, work, profile):
             downloads.append(sum(1 for path in mirror.requests[seen:] if path.endswith("/zot-linux-amd64")))
             for _noop in range(noop_runs):
                 figures["floor"].append(timed(fleet, floor_play)[0])
+                cpu["floor"].append(CPU[-1])
                 noop, result = timed(fleet, role_play)
+                cpu["no-op converge"].append(CPU[-1])
                 if result.changed:
                     raise SystemExit(f"the no-op converge changed {result.changed} things:\n{result}")
                 figures["no-op converge"].append(noop)
@@ -100,7 +123,7 @@ def measure(size, runs, noop_runs, mirror, work, profile):
         for host in hosts.hosts:
             host.ssh("systemctl disable --now zot", check=False)
         hosts.shutdown()
-    return figures, statistics.median(sent), max(downloads)
+    return figures, cpu, statistics.median(sent), max(downloads)
 
 
 def main():
@@ -135,12 +158,15 @@ def main():
     verdicts = []
     try:
         for size in (int(n) for n in args.sizes.split(",")):
-            figures, sent, downloads = measure(size, args.runs, args.noop_runs, mirror, work, args.profile)
+            figures, cpu, sent, downloads = measure(size, args.runs, args.noop_runs, mirror, work, args.profile)
             floor = min(figures["floor"])
             for name, values in figures.items():
                 best = min(values)
                 print(f"{size:>2} {name:<16} {best:8.2f} {best / floor:8.2f} {best - floor:+11.2f}s "
                       f"{statistics.median(values):8.2f}")
+            floor_cpu, noop_cpu = min(cpu["floor"]), min(cpu["no-op converge"])
+            print(f"{size:>2} CPU seconds (controller + hosts): floor {floor_cpu:.2f}, no-op {noop_cpu:.2f} "
+                  f"({noop_cpu - floor_cpu:+.2f})")
             print(f"{size:>2} fresh converge: {sent / 2**20:.1f} MiB sent per host, {downloads} binary download(s)",
                   flush=True)
             above = min(figures["no-op converge"]) - floor
