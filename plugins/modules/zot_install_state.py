@@ -83,8 +83,8 @@ options:
         description:
           - A file whose first 64 characters are the SHA-256 of this file, written right after this file was
             installed and verified. While the stamp holds O(files[].sha256), has this file's owner, is
-            writable by no one else and is not older than this file's last change (its ctime: any write,
-            chmod, chown or replacement moves it), the file is not hashed again. Otherwise it is hashed.
+            writable by no one else and is not older than this file's last change (its ctime, which any write,
+            chmod, chown or replacement moves), the file is not hashed again. Otherwise it is hashed.
         type: path
   links:
     description: Symbolic links and the target each should point to.
