@@ -295,12 +295,12 @@ def zot_client(params, check_mode):
     """
     login = params.get('oidc_login')
     if not login:
-        return ZotClient.from_module_params(params), None, None
+        return ZotClient.from_params(params), None, None
     note = 'no api_key was given'
     if params.get('api_key'):
         if not params.get('username'):
             raise ZotApiError('username is required with api_key')
-        keyed = ZotClient.from_module_params(params)
+        keyed = ZotClient.from_params(params)
         try:
             keyed.list_keys()
             return keyed, None, None

@@ -59,13 +59,17 @@ def zot_api_argument_spec():
     )
 
 
-def new_zot_api_module(argument_spec, **kwargs):
-    """An AnsibleModule with the connection options (one of password, api_key, session_cookie) merged in."""
+def new_zot_api_module(argument_spec, credentials=(), **kwargs):
+    """An AnsibleModule with the connection options (one of password, api_key, session_cookie) merged in.
+
+    ``credentials``: the module's own options that may stand in for those three (zot_api_key's oidc_login).
+    """
     spec = zot_api_argument_spec()
     spec.update(argument_spec)
     kwargs.setdefault('supports_check_mode', True)
     kwargs['mutually_exclusive'] = list(ZOT_API_MUTUALLY_EXCLUSIVE) + kwargs.get('mutually_exclusive', [])
-    kwargs['required_one_of'] = list(ZOT_API_REQUIRED_ONE_OF) + kwargs.get('required_one_of', [])
+    kwargs['required_one_of'] = ([tuple(ZOT_API_REQUIRED_ONE_OF[0]) + tuple(credentials)] +
+                                 kwargs.get('required_one_of', []))
     return AnsibleModule(argument_spec=spec, **kwargs)
 
 
@@ -108,7 +112,11 @@ class ZotClient(object):
     @classmethod
     def from_module(cls, module):
         """A client for an AnsibleModule's connection options; raises ZotApiError when they do not fit."""
-        params = module.params
+        return cls.from_params(module.params)
+
+    @classmethod
+    def from_params(cls, params):
+        """A client for a dict of the zot_api connection options (an AnsibleModule's params)."""
         return cls(params['zot_url'], username=params.get('username'), password=params.get('password'),
                    api_key=params.get('api_key'), session_cookie=params.get('session_cookie'),
                    validate_certs=params.get('validate_certs', True), ca_path=params.get('ca_path'),

@@ -79,6 +79,13 @@ options:
       sha256:
         description: SHA-256 (hex) of the content the file should have; not compared when omitted.
         type: str
+      stamp:
+        description:
+          - A file whose first 64 characters are the SHA-256 of this file, written right after this file was
+            installed and verified. While the stamp holds O(files[].sha256), has this file's owner, is
+            writable by no one else and is not older than this file's last change (its ctime, which any write,
+            chmod, chown or replacement moves), the file is not hashed again. Otherwise it is hashed.
+        type: path
   links:
     description: Symbolic links and the target each should point to.
     type: list
@@ -207,7 +214,8 @@ def main():
             user=dict(type='str'),
             group=dict(type='str'),
             directories=dict(type='list', elements='dict', default=[], options=owned),
-            files=dict(type='list', elements='dict', default=[], options=dict(owned, sha256=dict(type='str'))),
+            files=dict(type='list', elements='dict', default=[], options=dict(owned, sha256=dict(type='str'),
+                                                                                stamp=dict(type='path'))),
             links=dict(type='list', elements='dict', default=[], options=dict(
                 path=dict(type='path', required=True), target=dict(type='str', required=True))),
             read=dict(type='list', elements='path', default=[]),

@@ -35,3 +35,28 @@ def test_install_state_names_only_what_differs(tmp_path):
     assert state["links"] == [str(tmp_path / "nolink")]
     assert state["link_targets"] == {str(tmp_path / "link"): str(same), str(tmp_path / "nolink"): None}
     assert state["content"] == {str(same): "a\n"}
+
+
+def test_install_state_trusts_a_stamp_only_while_the_file_is_unchanged_since(tmp_path):
+    """A stamp written after the file spares hashing it (here the content does not even match, to show it
+    was not read); once the file changed after the stamp, or the stamp names another digest, it is hashed."""
+    binary, stamp = tmp_path / "zot", tmp_path / "zot.sha256"
+    binary.write_bytes(b"not the release\n")
+    wanted = hashlib.sha256(b"the release\n").hexdigest()
+    stamp.write_text(wanted + "  zot\n")
+    stamp.chmod(0o644)
+    spec = {"path": str(binary), "sha256": wanted, "stamp": str(stamp)}
+    assert install_state(files=[spec])["files"] == []
+    # The stamp names another digest: hashed, and found different.
+    assert install_state(files=[dict(spec, sha256=hashlib.sha256(b"other\n").hexdigest())])["files"] == [str(binary)]
+    # The file changed after the stamp was written (its ctime is newer than the stamp's mtime): hashed.
+    past = binary.stat().st_ctime_ns - 10**9
+    os.utime(stamp, ns=(past, past))
+    assert install_state(files=[spec])["files"] == [str(binary)]
+    # A stamp others may write vouches for nothing.
+    os.utime(stamp, None)
+    stamp.chmod(0o666)
+    assert install_state(files=[spec])["files"] == [str(binary)]
+    # Without a stamp the file is hashed as before.
+    binary.write_bytes(b"the release\n")
+    assert install_state(files=[{"path": str(binary), "sha256": wanted}])["files"] == []
