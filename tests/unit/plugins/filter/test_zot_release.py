@@ -110,3 +110,8 @@ def test_versions_sort_with_pre_releases_first():
     assert zot_releases.older_than("2.1.3-rc1", "2.1.3")
     assert zot_releases.older_than("2.1.9", "2.1.13")
     assert not zot_releases.older_than("2.1.20", "2.1.18")
+
+
+def test_the_oldest_supported_release_is_the_one_the_tests_run():
+    from integration.harness.env import VERSIONS
+    assert VERSIONS["ZOT_OLDEST_VERSION"] == zot_releases.OLDEST_SUPPORTED
