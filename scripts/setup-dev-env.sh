@@ -59,25 +59,38 @@ python_venv() {
   ln -sfn "$venv" "$repo/.venv"
 }
 
-zot_binary() {
-  local dir="$cache/zot-$ZOT_VERSION"
-  zot_bin="$dir/bin/zot"
-  zot_error="$dir/unavailable.txt"
-  if [ -n "${ZOT_BINARY:-}" ]; then
-    zot_bin=$ZOT_BINARY; rm -f "$zot_error"; echo "    using ZOT_BINARY=$ZOT_BINARY"; return
+# zot_build VERSION [BINARY]: a zot VERSION binary, given (BINARY) or in the cache, else `go install`ed;
+# sets built_bin and built_error (the file that says why there is none).
+zot_build() {
+  local version=$1 given=${2:-} dir="$cache/zot-$1"
+  built_bin="$dir/bin/zot"
+  built_error="$dir/unavailable.txt"
+  if [ -n "$given" ]; then
+    built_bin=$given; rm -f "$built_error"; echo "    using $given"; return
   fi
-  if [ -x "$zot_bin" ]; then echo "    reusing $zot_bin"; rm -f "$zot_error"; return; fi
+  if [ -x "$built_bin" ]; then echo "    reusing $built_bin"; rm -f "$built_error"; return; fi
   mkdir -p "$dir/bin"
   # The "ui" tag needs web assets that cannot be fetched here; the rest is a full build.
   if (cd "$dir" && CGO_ENABLED=0 GOEXPERIMENT=jsonv2 GOBIN="$dir/bin" \
-        go install -tags "$ZOT_BUILD_TAGS" "$ZOT_GO_MODULE/cmd/zot@v$ZOT_VERSION") >"$dir/build.log" 2>&1; then
-    rm -f "$zot_error"
+        go install -tags "$ZOT_BUILD_TAGS" "$ZOT_GO_MODULE/cmd/zot@v$version") >"$dir/build.log" 2>&1; then
+    rm -f "$built_error"
   else
     # Not fatal for setup: tests that need zot skip with this exact error (or fail when
     # ZOTOPS_REQUIRE_ZOT=1), so the rest of the suite still runs.
-    cp "$dir/build.log" "$zot_error"
-    echo "    zot could not be built: $(tail -n 1 "$zot_error")"
+    cp "$dir/build.log" "$built_error"
+    echo "    zot $version could not be built: $(tail -n 1 "$built_error")"
   fi
+}
+
+zot_binary() {
+  zot_build "$ZOT_VERSION" "${ZOT_BINARY:-}"
+  zot_bin=$built_bin zot_error=$built_error
+}
+
+# The oldest release the role supports: the zot-range tests run it beside $ZOT_VERSION.
+zot_oldest_binary() {
+  zot_build "$ZOT_OLDEST_VERSION" "${ZOT_OLDEST_BINARY:-}"
+  zot_oldest_bin=$built_bin zot_oldest_error=$built_error
 }
 
 java_runtime() {
@@ -252,6 +265,7 @@ step "debian packages" debian_packages
 step "python virtualenv" python_venv
 step "authentik-client oldest" authentik_client_oldest
 step "zot $ZOT_VERSION" zot_binary
+step "zot $ZOT_OLDEST_VERSION (oldest supported)" zot_oldest_binary
 step "java runtime" java_runtime
 step "keycloak $KEYCLOAK_VERSION" keycloak_dist
 step "gitea $GITEA_VERSION" gitea_binary
@@ -263,6 +277,8 @@ cat >"$cache/harness.env" <<ENV
 ZOTOPS_VENV=$venv
 ZOTOPS_ZOT_BIN=$zot_bin
 ZOTOPS_ZOT_ERROR=$zot_error
+ZOTOPS_ZOT_OLDEST_BIN=$zot_oldest_bin
+ZOTOPS_ZOT_OLDEST_ERROR=$zot_oldest_error
 ZOTOPS_JAVA_HOME=$java_home
 ZOTOPS_KEYCLOAK_HOME=$keycloak_home
 ZOTOPS_GITEA_BIN=$gitea_bin

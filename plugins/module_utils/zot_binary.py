@@ -73,6 +73,8 @@ def go_build_settings(path):
     settings = {}
     for line in modinfo.decode('utf-8', 'replace').splitlines():
         fields = line.split('\t')
+        if len(fields) >= 3 and fields[0] == 'mod':
+            settings['(module)'] = fields[2]  # the main module's version: v2.1.20 from `go install`
         if len(fields) == 2 and fields[0] == 'build' and '=' in fields[1]:
             key, value = fields[1].split('=', 1)
             settings[key] = value.strip('"')

@@ -113,6 +113,12 @@ options:
       - A zot binary whose extensions (Go build tags, read from the build information Go records in the
         binary, without running it) are reported in RV(binary_extensions) when it exists.
     type: path
+  version_of:
+    description:
+      - A zot binary whose release is reported in RV(binary_version) when it exists, read from what its
+        C(--version) prints (the commit stamp zot's release build carries, such as C(v2.1.20-0-g3b5796d)).
+    type: path
+    version_added: 0.3.0
 '''
 
 EXAMPLES = r'''
@@ -185,6 +191,13 @@ binary_extensions:
   returned: when O(extensions_of) is given and exists
   type: dict
   sample: {"extensions": ["events", "imagetrust", "search", "sync", "ui"], "source": "Go build information (-tags)"}
+binary_version:
+  description:
+    - C(version) (the release O(version_of) is, such as C(2.1.20); null when it carries no release stamp),
+      C(commit) (the stamp it prints) and C(source) (how it was read).
+  returned: when O(version_of) is given and exists
+  type: dict
+  sample: {"version": "2.1.20", "commit": "v2.1.20-0-g3b5796d", "source": "zot --version"}
 '''
 
 import grp
@@ -194,6 +207,7 @@ import pwd
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.zotops.zot.plugins.module_utils.install_state import install_state
 from ansible_collections.zotops.zot.plugins.module_utils.zot_binary import binary_extensions
+from ansible_collections.zotops.zot.plugins.module_utils.zot_releases import binary_version
 
 
 def _exists(lookup, name):
@@ -204,6 +218,12 @@ def _exists(lookup, name):
         return True
     except KeyError:
         return False
+
+
+def _combined(ran):
+    # zot logs its version line on stdout or stderr depending on the release: read both.
+    rc, out, err = ran
+    return rc, out + '\n' + err
 
 
 def main():
@@ -221,6 +241,7 @@ def main():
             read=dict(type='list', elements='path', default=[]),
             systemd_unit=dict(type='str'),
             extensions_of=dict(type='path'),
+            version_of=dict(type='path'),
         ),
         supports_check_mode=True,
     )
@@ -236,6 +257,9 @@ def main():
     if p['extensions_of'] and os.path.isfile(p['extensions_of']):
         found, source = binary_extensions(p['extensions_of'])
         result['binary_extensions'] = {'extensions': found, 'source': source}
+    if p['version_of'] and os.path.isfile(p['version_of']):
+        result['binary_version'] = binary_version(
+            p['version_of'], run_command=lambda argv: _combined(module.run_command(argv)))
     module.exit_json(**result)
 
 

@@ -11,9 +11,18 @@ from integration.harness.env import REPO, VERSIONS, require as _require, venv_bi
 
 
 @pytest.fixture(scope="session")
-def zot_bin():
-    """Path to the zot binary; skips (or fails with ZOTOPS_REQUIRE_ZOT=1) with the exact reason."""
-    return _require(zot.zot_binary())
+def zot_bin(request):
+    """Path to the zot binary; skips (or fails with ZOTOPS_REQUIRE_ZOT=1) with the exact reason. A test
+    runs on each release the role supports with ``@pytest.mark.parametrize("zot_bin", zot.RELEASES,
+    indirect=True)`` (the oldest release's build: same skip, same switch)."""
+    return _require(zot.release_binary(getattr(request, "param", zot.CURRENT)))
+
+
+@pytest.fixture(scope="session")
+def zot_oldest_bin():
+    """The oldest zot release the role supports (tests/versions.env ZOT_OLDEST_VERSION); skips (or fails
+    with ZOTOPS_REQUIRE_ZOT=1) with the exact reason it is missing."""
+    return _require(zot.release_binary(zot.OLDEST))
 
 
 @pytest.fixture(scope="session")
@@ -52,8 +61,12 @@ def htpasswd_file(tmp_path):
 
 
 @pytest.fixture(scope="session")
-def release_mirror(zot_bin, tmp_path_factory):
-    served = mirror.ReleaseMirror(tmp_path_factory.mktemp("release-mirror"), VERSIONS["ZOT_VERSION"], zot_bin).start()
+def release_mirror(tmp_path_factory):
+    current = _require(zot.release_binary(zot.CURRENT))
+    served = mirror.ReleaseMirror(tmp_path_factory.mktemp("release-mirror"), VERSIONS["ZOT_VERSION"], current).start()
+    oldest, _reason = zot.release_binary(zot.OLDEST)
+    if oldest:  # the zot-range tests install it from here (base_url_for)
+        served.add(zot.OLDEST, oldest)
     yield served
     served.stop()
 
@@ -83,9 +96,9 @@ def skopeo_copy():
 
 
 @pytest.fixture(scope="session")
-def registry_upstream(zot_bin, tmp_path_factory, oci_image):
+def registry_upstream(tmp_path_factory, oci_image):
     """A second zot without auth, holding `library/hello:1`: the upstream of pull-through tests."""
-    server = zot.ZotServer(zot_bin, {}, tmp_path_factory.mktemp("upstream"), name="zot-upstream").start()
+    server = zot.ZotServer(_require(zot.release_binary(zot.CURRENT)), {}, tmp_path_factory.mktemp("upstream"), name="zot-upstream").start()
     pushed = oci.skopeo_copy(oci_image, f"docker://127.0.0.1:{server.port}/library/hello:1")
     assert pushed.returncode == 0, pushed.stderr
     yield server

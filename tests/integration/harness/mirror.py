@@ -8,7 +8,8 @@ from pathlib import Path
 
 
 class ReleaseMirror:
-    """Serves <root>/v<version>/{zot-linux-amd64, zot-linux-arm64, checksums.sha256.txt}."""
+    """Serves <root>/v<version>/{zot-linux-amd64, zot-linux-arm64, checksums.sha256.txt}, for one release
+    or more (add())."""
 
     def __init__(self, root, version, binary):
         self.root = Path(root)
@@ -28,6 +29,22 @@ class ReleaseMirror:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.base_url = f"{self.url}/v{version}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def add(self, version, binary):
+        """Serve another release beside the first, at base_url_for(version)."""
+        release = self.root / f"v{version}"
+        release.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256(Path(binary).read_bytes()).hexdigest()
+        for name in ("zot-linux-amd64", "zot-linux-arm64"):
+            link = release / name
+            if not link.exists():
+                link.symlink_to(binary)  # the cached build itself: no 200 MB copy per release
+        (release / "checksums.sha256.txt").write_text(
+            "".join(f"{digest}  {name}\n" for name in ("zot-linux-amd64", "zot-linux-arm64")))
+        return self
+
+    def base_url_for(self, version):
+        return f"{self.url}/v{version}"
 
     def sha256(self, name):
         return hashlib.sha256((self.root / f"v{self.version}" / name).read_bytes()).hexdigest()

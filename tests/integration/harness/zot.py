@@ -23,6 +23,28 @@ def zot_binary():
     return None, f"zot {VERSIONS.get('ZOT_VERSION')} is not available on this machine: {reason}"
 
 
+# The zot releases the tests run: the role's default and the oldest release it supports.
+CURRENT = VERSIONS.get("ZOT_VERSION")
+OLDEST = VERSIONS.get("ZOT_OLDEST_VERSION")
+RELEASES = [CURRENT, OLDEST]
+
+
+def release_binary(version):
+    """(path, None) for a zot release the tests run (CURRENT or OLDEST), else (None, why not)."""
+    if version == CURRENT:
+        return zot_binary()
+    path = setting("ZOTOPS_ZOT_OLDEST_BIN")
+    if path and os.access(path, os.X_OK):
+        return path, None
+    error_file = setting("ZOTOPS_ZOT_OLDEST_ERROR")
+    reason = f"no executable at {path}" if path else "scripts/setup-dev-env.sh has not recorded ZOTOPS_ZOT_OLDEST_BIN"
+    if error_file and Path(error_file).exists():
+        reason = Path(error_file).read_text().strip().splitlines()[-1]
+    return None, (f"zot {version} (the oldest release the role supports) is not available on this machine: {reason}; "
+                  f"build it as zot's `make binary` does into ~/.cache/zotops-zot/zot-{version}/bin/zot, or set "
+                  f"ZOT_OLDEST_BINARY, then rerun scripts/setup-dev-env.sh (README: zot on this machine)")
+
+
 def _run_version(argv):
     proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=60, check=False)
     return proc.returncode, proc.stdout

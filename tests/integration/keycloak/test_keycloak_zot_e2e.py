@@ -10,6 +10,7 @@ import secrets
 
 import pytest
 
+from integration.harness import zot as zot_harness
 from integration.harness.ansible import run_playbook
 from integration.harness.process import free_port
 from integration.keycloak.kc_helpers import PLAYBOOKS
@@ -28,6 +29,7 @@ def realm(keycloak_server):
     keycloak_server.admin("DELETE", f"/{name}")
 
 
+@pytest.mark.parametrize("zot_bin", zot_harness.RELEASES, indirect=True)  # the oldest release the role supports too
 def test_login_through_zot_then_push_with_api_key(zot_bin, zot_factory, keycloak_server, realm, browser_page,
                                                   oci_image, oci_image_factory, skopeo_copy, tmp_path):
     port = free_port()
