@@ -189,7 +189,7 @@ class AuthentikServer:
             _Postgres.init(data)
             pg = _Postgres(data, free_port(), build).start()
             try:
-                env = self._env(pg.port, build)
+                env = {k: v for k, v in self._env(pg.port, build).items() if not k.startswith("AUTHENTIK_BOOTSTRAP_")}
                 pg.sql("create database authentik")
                 migrate = subprocess.run(self._python("-m", "lifecycle.migrate"), cwd=self.src, env=env,
                                          capture_output=True, text=True, check=False, timeout=900)
@@ -235,8 +235,11 @@ class AuthentikServer:
         self.pg = _Postgres(data, free_port(), self.workdir).start()
         self.processes.append(self.pg)
         env = self._env(self.pg.port, self.workdir)
-        # As authentik's worker does at start when bootstrap settings are given: the admin's password
-        # and the API token, from this session's random values.
+        # As authentik's worker does at start when bootstrap settings are given: the bootstrap blueprint,
+        # here with this session's random token. Its entries are "state: created", so the token the
+        # cached cluster may hold goes first; the admin exists there already, so its password is set
+        # through the API with that token below.
+        self.pg.sql("delete from authentik_core_token where identifier = 'authentik-bootstrap-token'", "authentik")
         bootstrap = subprocess.Popen(self._python("-m", "manage", "apply_blueprint", "system/bootstrap.yaml"),
                                      cwd=self.src, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         core_port = free_port()
@@ -257,6 +260,10 @@ class AuthentikServer:
             core.wait_http(f"{self.url}/-/health/ready/", timeout=timeout)
             front.wait_until(lambda: self.api("GET", "/core/users/me/").status_code == 200, 60,
                              "the bootstrap token accepted")
+            me = self.api("GET", "/core/users/me/").json()["user"]
+            answer = self.api("POST", f"/core/users/{me['pk']}/set_password/", json={"password": self.admin_password})
+            if answer.status_code != 204:
+                raise ServiceError(f"setting {ADMIN_USER}'s password answered HTTP {answer.status_code}: {answer.text}")
         except ServiceError:
             self.stop()
             raise
