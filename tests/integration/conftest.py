@@ -120,6 +120,8 @@ _AUTHENTIK = {}
 def pytest_collection_finish(session):
     """authentik takes the longest to start (tens of seconds of Python imports): when a collected test
     will need it, start it now, in the background, while the tests before it run."""
+    if session.config.option.collectonly:
+        return
     if any("authentik_server" in getattr(item, "fixturenames", ()) for item in session.items):
         workdir = session.config._tmp_path_factory.mktemp("authentik")
         _AUTHENTIK["starter"] = authentik.Starter(workdir).begin()

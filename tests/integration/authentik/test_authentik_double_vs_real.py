@@ -138,6 +138,9 @@ def shape(kind, data, names):
             value = "<set>" if value else value
         elif field in ("authorization_flow", "invalidation_flow", "signing_key"):
             value = "<set>" if value else value
+        elif field == "redirect_uris" and isinstance(value, list):
+            # redirect_uri_type arrived after 2025.12 (the double answers like the newest release)
+            value = [{k: v for k, v in uri.items() if k not in NEWER_RELEASE_FIELDS} for uri in value]
         read[field] = named(value)
     return read
 
@@ -174,3 +177,5 @@ def test_double_and_real_server_answer_the_modules_requests_alike(real_authentik
 
 # Fields the real 2025.12 server returns that the newest release's models (the double's) no longer have.
 NEWER_ONLY_IN_REAL = set()
+# Fields the newest release's answers carry that 2025.12 has not yet (found by this test).
+NEWER_RELEASE_FIELDS = {"redirect_uri_type"}
