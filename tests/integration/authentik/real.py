@@ -136,7 +136,10 @@ class RealAuthentik:
         """Every object of one kind, keyed like the double's store (pk, or slug for applications/flows)."""
         for name, path, key, _detail in KINDS:
             if name == kind:
-                return {o[key]: o for o in self.server.objects(path)}
+                # Without superuser_full_list authentik lists only the applications the token's user may
+                # open (its bindings decide), even for an admin.
+                params = {"superuser_full_list": "true"} if name == "applications" else {}
+                return {o[key]: o for o in self.server.objects(path, **params)}
         raise KeyError(kind)
 
     def by(self, kind, field, value):
