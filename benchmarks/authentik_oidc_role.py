@@ -86,7 +86,7 @@ def main():
                   "credentials_file": str(workdir / "oidc-credentials.json"), "ci_group": "artifact-workloads",
                   "access_groups": ["zot-admins"], "groups_claim": True}
         rows = {"floor": [], "create": [], "no-op": []}
-        for _ in range(args.runs):
+        for _run in range(args.runs):
             rows["floor"].append(timed(floor))
             rows["create"].append(timed(playbook, proxy, **common))
             rows["no-op"].append(timed(playbook, proxy, **common))

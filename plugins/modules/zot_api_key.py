@@ -307,7 +307,7 @@ from ansible_collections.zotops.zot.plugins.module_utils.secret_results import r
 from ansible_collections.zotops.zot.plugins.module_utils.secret_stores import (
     STORE_ARGUMENT_SPEC, SecretStoreError, build_stores)
 from ansible_collections.zotops.zot.plugins.module_utils.zot_api import (
-    ZotApiError, ZotClient, new_zot_api_module)
+    ZotApiError, new_zot_api_module)
 from ansible_collections.zotops.zot.plugins.module_utils._api_key_rotation import (
     Journal, Rotation, RotationError, days_left, expiration_from_days, parse_time, public_key_details,
     rotation_due, select_label, store_error_text, utcnow)

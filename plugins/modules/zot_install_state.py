@@ -234,8 +234,8 @@ def main():
             user=dict(type='str'),
             group=dict(type='str'),
             directories=dict(type='list', elements='dict', default=[], options=owned),
-            files=dict(type='list', elements='dict', default=[], options=dict(owned, sha256=dict(type='str'),
-                                                                                stamp=dict(type='path'))),
+            files=dict(type='list', elements='dict', default=[],
+                       options=dict(owned, sha256=dict(type='str'), stamp=dict(type='path'))),
             links=dict(type='list', elements='dict', default=[], options=dict(
                 path=dict(type='path', required=True), target=dict(type='str', required=True))),
             read=dict(type='list', elements='path', default=[]),

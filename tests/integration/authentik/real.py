@@ -33,7 +33,7 @@ VOLATILE = {"last_login", "last_updated", "date_joined", "uid", "avatar", "is_su
 
 class _Recorder(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    target = None
+    target = ("127.0.0.1", 0)  # (host, port) of the real server, set by the proxy that serves this handler
     log = None
     refusals = None
 
@@ -150,10 +150,10 @@ class RealAuthentik:
     def snapshot(self):
         """What the server holds, without what changes by itself."""
         return {name: {k: {f: v for f, v in o.items() if f not in VOLATILE} for k, o in self.all(name).items()}
-                for name, *_ in KINDS}
+                for name, *_rest in KINDS}
 
     def keys(self):
-        return {name: set(self.all(name)) for name, *_ in KINDS}
+        return {name: set(self.all(name)) for name, *_rest in KINDS}
 
     def reset(self, baseline):
         """Delete what was made since ``baseline`` (keys()); restore the objects a test may change."""

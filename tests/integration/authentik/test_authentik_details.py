@@ -9,7 +9,6 @@ import yaml
 from integration.harness.ansible import run_playbook
 
 
-
 def run_tasks(double, tmp_path, tasks, check=False, diff=False, name="play.yml"):
     playbook = tmp_path / name
     playbook.write_text(yaml.safe_dump([{

@@ -160,7 +160,7 @@ def test_double_and_real_server_answer_the_modules_requests_alike(real_authentik
     real = run_steps(real_authentik.server.url, real_authentik.token, real_inv)
     fake = run_steps(double.url, double.token, double_inv)
     differences = []
-    for (label, r_status, r_shape), (_, d_status, d_shape) in zip(real, fake):
+    for (label, r_status, r_shape), (_label, d_status, d_shape) in zip(real, fake):
         if r_status != d_status:
             differences.append(f"{label}: HTTP {r_status} from authentik, {d_status} from the double")
         elif isinstance(r_shape, dict) and isinstance(d_shape, dict) and "fields" in r_shape:

@@ -47,13 +47,13 @@ def seed_unrelated(ak):
         "invalidation_flow": flow_pk(ak, "default-provider-invalidation-flow"),
         "property_mappings": [mapping["pk"]],
         "redirect_uris": [{"matching_mode": "strict", "url": "https://grafana.example.test/login/generic_oauth"}]}))
-    app = created(ak.api("POST", "/core/applications/", json={"name": "Grafana", "slug": "grafana",
-                                                               "provider": provider["pk"]}))
+    app = created(ak.api("POST", "/core/applications/",
+                         json={"name": "Grafana", "slug": "grafana", "provider": provider["pk"]}))
     staff = created(ak.api("POST", "/core/groups/", json={"name": "staff"}))
-    alice = created(ak.api("POST", "/core/users/", json={"username": "alice", "name": "Alice",
-                                                          "groups": [staff["pk"]]}))
-    robot = created(ak.api("POST", "/core/users/service_account/", json={"name": "grafana-ci",
-                                                                          "create_group": False}))
+    alice = created(ak.api("POST", "/core/users/",
+                           json={"username": "alice", "name": "Alice", "groups": [staff["pk"]]}))
+    robot = created(ak.api("POST", "/core/users/service_account/",
+                           json={"name": "grafana-ci", "create_group": False}))
     binding = created(ak.api("POST", "/policies/bindings/", json={"target": app["pk"], "group": staff["pk"],
                                                                   "order": 0}))
     return dict(provider=provider, app=app, staff=staff, alice=alice, robot=robot, binding=binding)

@@ -254,7 +254,7 @@ class AuthentikServer:
             "--listen", str(self.port), "--backend", str(core_port), "--web", self.src / "web"],
             self.workdir, env=env)
         self.processes.append(front.start())
-        out, _ = bootstrap.communicate(timeout=timeout)
+        out, _err = bootstrap.communicate(timeout=timeout)
         if bootstrap.returncode != 0:
             self.stop()
             raise ServiceError(f"authentik's bootstrap blueprint failed:\n{out[-3000:]}")
@@ -314,7 +314,7 @@ class AuthentikServer:
         session = requests.Session()
         url = f"{self.url}/api/v3/flows/executor/{flow}/?query="
         challenge = session.get(url, timeout=60).json()
-        for _ in range(8):
+        for _attempt in range(8):
             component = challenge.get("component")
             if component == "xak-flow-redirect":
                 return True

@@ -18,7 +18,7 @@ def config(**settings):
 
 
 OIDC = {"oidc": {"issuer": "https://kc.example.com/realms/zot", "client_id": "zot", "client_secret": "s",
-                     "claim_mapping": {"username": "preferred_username", "groups": "roles"}}}
+                 "claim_mapping": {"username": "preferred_username", "groups": "roles"}}}
 TIERS = {"tiers": {"ci": {"users": ["ci"], "actions": ["read", "create"], "immutable_tags": True}}}
 PATTERN = {"tiers": {"ci": {"users": ["ci"], "actions": ["read", "create"], "immutable_tags": "^v"}}}
 
@@ -33,8 +33,8 @@ PATTERN = {"tiers": {"ci": {"users": ["ci"], "actions": ["read", "create"], "imm
     ("2.1.16", "2.1.17", {}, PATTERN, "zot_access.tiers.ci.immutable_tags"),
     ("2.1.17", "2.1.18", {}, {"metrics": {"users": ["prom"], "anonymous": True}}, "zot_access.metrics.anonymous"),
 ])
-def test_a_release_too_old_for_a_feature_is_named_with_the_release_it_needs(version, feature, settings, access,
-                                                                           variable):
+def test_a_release_too_old_for_a_feature_is_named_with_the_release_it_needs(
+        version, feature, settings, access, variable):
     settings = dict(settings)
     if access is not None:
         settings["zot_access_control"] = access_control(access)
@@ -53,7 +53,7 @@ def test_raw_access_control_conditions_are_named_by_glob_and_index():
                                                 {"users": ["ci"], "actions": ["update"],
                                                  "conditions": [{"expression": "true", "message": "m"}]}]}}}
     problems = zot_release_problems(config(zot_access_control=raw), "2.1.16")
-    assert [p.split(":")[0] for p in problems] == ["zot_access_control.repositories['**'].policies[1].conditions"]
+    assert [p.split(":", maxsplit=1)[0] for p in problems] == ["zot_access_control.repositories['**'].policies[1].conditions"]
 
 
 def test_releases_before_the_oldest_supported_are_refused():

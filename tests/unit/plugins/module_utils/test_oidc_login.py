@@ -40,13 +40,13 @@ def refuse_keys(monkeypatch, status):
 
 
 def test_without_oidc_login_the_given_credentials_are_used(signed_in):
-    client, sign_in, _ = ol.zot_client(params(oidc_login=None, username="ci", password="pw"), False)
+    client, sign_in, _note = ol.zot_client(params(oidc_login=None, username="ci", password="pw"), False)
     assert client.auth == ("password", "pw") and sign_in is None and signed_in == []
 
 
 def test_a_key_zot_accepts_is_used_and_nobody_signs_in(monkeypatch, signed_in):
     monkeypatch.setattr(ZotClient, "list_keys", lambda self: [])
-    client, sign_in, _ = ol.zot_client(params(username="zot-ci@example.test", api_key="zak_old"), False)
+    client, sign_in, _note = ol.zot_client(params(username="zot-ci@example.test", api_key="zak_old"), False)
     assert client.auth == ("api_key", "zak_old") and sign_in is None and signed_in == []
 
 
@@ -73,7 +73,7 @@ def test_check_mode_never_signs_in(monkeypatch, signed_in):
 
 
 def test_the_username_defaults_to_zots_name_and_a_different_one_fails(monkeypatch, signed_in):
-    client, _, _ = ol.zot_client(params(), False)
+    client, _sign_in, _note = ol.zot_client(params(), False)
     assert client.username == "zot-ci@example.test"
     monkeypatch.setattr(ol, "logout", lambda *a: None)
     with pytest.raises(ol.OidcLoginError) as err:
