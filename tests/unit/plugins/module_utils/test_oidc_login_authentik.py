@@ -3,7 +3,7 @@ executor challenges and what it refuses, naming the stage.
 
 The challenges are shaped as authentik 2025.12 serializes them (authentik/flows/challenge.py,
 authentik/stages/*/stage.py); the real server is exercised in
-tests/integration/authentik/test_first_key_oidc_login.py.
+tests/integration/authentik/test_authentik_first_key.py.
 """
 import json
 

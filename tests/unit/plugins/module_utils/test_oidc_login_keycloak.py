@@ -1,7 +1,7 @@
 """Unit tests of plugins/module_utils/_oidc_login_keycloak.py: reading Keycloak's login pages.
 
 The pages are excerpts of what Keycloak 26.4.7 (keycloak.v2 login theme) answered in
-tests/integration/keycloak/test_first_key_oidc_login.py: the elements the client reads (forms,
+tests/integration/keycloak/test_keycloak_first_key.py: the elements the client reads (forms,
 fields, ids, title, messages), with the theme's markup around them kept.
 """
 import pytest

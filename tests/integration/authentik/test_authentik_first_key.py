@@ -1,5 +1,5 @@
 """The first API key of authentik's zot-ci service account without a browser, through the real authentik
-and a real zot (the Keycloak one is tests/integration/keycloak/test_first_key_oidc_login.py).
+and a real zot (the Keycloak one is tests/integration/keycloak/test_keycloak_first_key.py).
 
 zotops.zot.oidc registers zot in authentik beside zot-ci with a password (register_zot_ci.yml);
 playbooks/rotate_api_key.yml with zot_apikey_oidc_login signs in through authentik's flow executor API
