@@ -6,19 +6,8 @@ import urllib.request
 import pytest
 import yaml
 
+from integration.authentik.plays import run_tasks
 from integration.harness.ansible import run_playbook
-
-
-def run_tasks(double, tmp_path, tasks, check=False, diff=False, name="play.yml"):
-    playbook = tmp_path / name
-    playbook.write_text(yaml.safe_dump([{
-        "hosts": "localhost", "gather_facts": False,
-        "module_defaults": {"group/zotops.zot.authentik": {
-            "authentik_url": "{{ authentik_url }}", "authentik_token": "{{ authentik_token }}"}},
-        "tasks": tasks,
-    }], sort_keys=False))
-    return run_playbook(playbook, extra_vars={"authentik_url": double.url, "authentik_token": double.token},
-                        check=check, diff=diff)
 
 
 def api(double, method, path, body=None, token=None):

@@ -6,26 +6,13 @@ import json
 import re
 
 import pytest
-import yaml
 
-from integration.harness.ansible import run_playbook
+from integration.authentik.plays import run_tasks
 
 pytestmark = pytest.mark.contract
 
 REDIRECT = "https://zot.test/zot/auth/callback/oidc"
 GROUPS_MAPPING = "zotops.zot: groups claim"
-
-
-def run_tasks(double, tmp_path, tasks, check=False, diff=False, url=None):
-    playbook = tmp_path / "play.yml"
-    playbook.write_text(yaml.safe_dump([{
-        "hosts": "localhost", "gather_facts": False,
-        "module_defaults": {"group/zotops.zot.authentik": {
-            "authentik_url": "{{ authentik_url }}", "authentik_token": "{{ authentik_token }}"}},
-        "tasks": tasks,
-    }], sort_keys=False))
-    return run_playbook(playbook, extra_vars={"authentik_url": url or double.url, "authentik_token": double.token},
-                        check=check, diff=diff)
 
 
 def failure(result):

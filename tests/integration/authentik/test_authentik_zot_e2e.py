@@ -18,6 +18,8 @@ import pytest
 import requests
 
 from integration.harness.ansible import run_playbook
+from integration.harness.browser import browser_key
+from integration.harness.oci import MANIFEST, assert_new_tag_pushed_overwrite_refused
 from integration.server.server_helpers import provisioned_host
 
 pytestmark = [pytest.mark.authentik, pytest.mark.zot, pytest.mark.browser, pytest.mark.slow]
@@ -25,7 +27,6 @@ pytestmark = [pytest.mark.authentik, pytest.mark.zot, pytest.mark.browser, pytes
 PLAYBOOK = Path(__file__).parent / "playbooks" / "harden.yml"
 ROTATE = Path(__file__).resolve().parents[3] / "playbooks" / "rotate_api_key.yml"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "output" / "screenshots" / "authentik-seeds"
-MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 THREE_TIERS = {
     "repositories": {"**": {"anonymousPolicy": ["read"],
                             "policies": [{"groups": ["artifact-workloads"], "actions": ["read", "create"]}]}},
@@ -52,19 +53,6 @@ def sign_in(context, zot_url, authentik_url, username, password, shot=None):
     if shot:
         page.screenshot(path=str(SCREENSHOTS / f"{shot}-signed-in.png"))
     return page
-
-
-def browser_key(page, zot_url, label):
-    """A key made from the signed-in session, as zot's UI makes it."""
-    response = page.request.post(f"{zot_url}/zot/auth/apikey", data=json.dumps({"label": label, "scopes": []}),
-                                 headers={"Content-Type": "application/json", "X-ZOT-API-CLIENT": "zot-ui"})
-    assert response.status == 201, f"{response.status} {response.text()}"
-    return response.json()["apiKey"]
-
-
-def manifest_put(zot_url, repo, tag, body, auth):
-    return requests.put(f"{zot_url}/v2/{repo}/manifests/{tag}", data=body, auth=auth,
-                        headers={"Content-Type": MANIFEST}, timeout=30).status_code
 
 
 def test_seeds_flow_through_authentik(real_authentik, release_mirror, systemd_path, chromium, gitea_server,
@@ -105,13 +93,8 @@ def test_seeds_flow_through_authentik(real_authentik, release_mirror, systemd_pa
         key1 = browser_key(sign_in(ci_context, zot_url, ak.url, "zot-ci", ci_pw, shot="zot-ci"), zot_url, "ci")
         user = "zot-ci"
         target = f"docker://127.0.0.1:{host.port}/ci/app"
-        pushed = skopeo_copy(oci_image, f"{target}:1", creds=f"{user}:{key1}")
-        assert pushed.returncode == 0, pushed.stderr
-        other = oci_image_factory(tag="1", content="a rebuild")
-        refused = skopeo_copy(other, f"{target}:1", creds=f"{user}:{key1}")
-        assert refused.returncode != 0 and "denied" in refused.stderr.lower(), refused.stderr
-        body = requests.get(f"{zot_url}/v2/ci/app/manifests/1", headers={"Accept": MANIFEST}, timeout=10).content
-        assert manifest_put(zot_url, "ci/app", "1", body, (user, key1)) == 403
+        # A new tag pushes; the same tag again is refused (skopeo, and a 403 at the manifest).
+        assert_new_tag_pushed_overwrite_refused(skopeo_copy, oci_image, oci_image_factory, zot_url, "ci/app", user, key1)
 
         # The scheduled rotation: the current key makes its successor, into Forgejo and a file.
         key_file = tmp_path / "ci.key"

@@ -66,3 +66,20 @@ def skopeo_copy(src, dst, creds=None, src_creds=None, timeout=120):
         argv.append("--src-no-creds")
     env = dict(os.environ, REGISTRY_AUTH_FILE=os.devnull)  # never pick up a developer's logins
     return subprocess.run(argv + [src, dst], capture_output=True, text=True, timeout=timeout, env=env, check=False)
+
+
+def assert_new_tag_pushed_overwrite_refused(skopeo_copy, oci_image, oci_image_factory, zot_url, repo, user, key):
+    """A tier that may create but not update: a new tag pushes; the same tag again (other content) is
+    refused, by skopeo and as a 403 for the manifest PUT itself."""
+    import requests  # only the tests that push need it
+
+    target = f"docker://{zot_url.split('://', 1)[1]}/{repo}"
+    pushed = skopeo_copy(oci_image, f"{target}:1", creds=f"{user}:{key}")
+    assert pushed.returncode == 0, pushed.stderr
+    other = oci_image_factory(tag="1", content="a rebuild")
+    refused = skopeo_copy(other, f"{target}:1", creds=f"{user}:{key}")
+    assert refused.returncode != 0 and "denied" in refused.stderr.lower(), refused.stderr
+    body = requests.get(f"{zot_url}/v2/{repo}/manifests/1", headers={"Accept": MANIFEST}, timeout=10).content
+    put = requests.put(f"{zot_url}/v2/{repo}/manifests/1", data=body, auth=(user, key),
+                       headers={"Content-Type": MANIFEST}, timeout=30)
+    assert put.status_code == 403, (put.status_code, put.text)

@@ -2,6 +2,7 @@
 the code exchange, and reading the module's HTTP trace."""
 import base64
 import json
+import secrets
 import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import requests
 
+from integration.harness.ansible import run_playbook
 from integration.harness.process import free_port
 
 PLAYBOOKS = Path(__file__).parent / "playbooks"
@@ -88,3 +90,29 @@ def read_trace(path):
 def writes(trace):
     """Requests that could change Keycloak's state: anything but GET, except token requests."""
     return [r for r in trace if r["method"] != "GET" and not r["path"].endswith("/protocol/openid-connect/token")]
+
+
+def zot_with_keycloak_oidc(zot_factory, keycloak_server, realm, tmp_path, ci_group, user):
+    """zot with Keycloak as its OIDC provider (the provider entry zotops.zot.oidc's register.yml made),
+    API keys on, ``ci_group`` may read and create, anonymous may read. Returns (zot, ``user``'s password)."""
+    port = free_port()
+    zot_url = f"http://127.0.0.1:{port}"
+    password = "Pw-" + secrets.token_urlsafe(12)
+    extra = {"kc_url": keycloak_server.url, "kc_admin_user": keycloak_server.admin_user,
+             "kc_admin_password": keycloak_server.admin_password, "kc_realm": realm,
+             "ci_group": ci_group, "test_user": user, "test_password": password,
+             "external_url": zot_url, "groups_claim": True,
+             "credentials_file": str(tmp_path / "oidc-credentials.json"), "facts_file": str(tmp_path / "facts.json")}
+    result = run_playbook(PLAYBOOKS / "register.yml", extra_vars=extra)
+    assert result.rc == 0, result
+    provider = json.loads((tmp_path / "facts.json").read_text())["provider"]
+    zot = zot_factory({
+        "http": {
+            "address": "127.0.0.1", "port": str(port), "externalUrl": zot_url, "realm": "zot",
+            "auth": {"openid": {"providers": {"oidc": provider}}, "apikey": True},
+            "accessControl": {"repositories": {"**": {
+                "policies": [{"groups": [ci_group], "actions": ["read", "create"]}],
+                "anonymousPolicy": ["read"]}}},
+        },
+    }, name="zot-oidc")
+    return zot, password

@@ -5,16 +5,13 @@ playbooks/rotate_api_key.yml with zot_apikey_oidc_login (zotops.zot.zot_api_key'
 signs in on Keycloak's own login form with a plain HTTP client. A refused sign-in (wrong password, an
 MFA required action) must fail naming the page and leave zot's key list as it was.
 """
-import json
-import secrets
 from pathlib import Path
 
 import pytest
 import requests
 
 from integration.harness.ansible import run_playbook
-from integration.harness.process import free_port
-from integration.keycloak.kc_helpers import PLAYBOOKS, read_trace
+from integration.keycloak.kc_helpers import read_trace, zot_with_keycloak_oidc
 
 pytestmark = [pytest.mark.keycloak, pytest.mark.zot, pytest.mark.slow]
 
@@ -25,37 +22,9 @@ ZOT_USER = f"{CI_USER}@example.test"  # zot's username comes from the email clai
 
 
 @pytest.fixture
-def realm(keycloak_server):
-    name = "zotops-firstkey-" + secrets.token_hex(4)
-    keycloak_server.admin("POST", "", json={"realm": name, "enabled": True})
-    yield name
-    keycloak_server.admin("DELETE", f"/{name}")
-
-
-@pytest.fixture
 def oidc_zot(zot_factory, keycloak_server, realm, tmp_path):
     """zot with Keycloak as its OIDC provider (registered by the role) and API keys on."""
-    port = free_port()
-    zot_url = f"http://127.0.0.1:{port}"
-    password = "Pw-" + secrets.token_urlsafe(12)
-    extra = {"kc_url": keycloak_server.url, "kc_admin_user": keycloak_server.admin_user,
-             "kc_admin_password": keycloak_server.admin_password, "kc_realm": realm,
-             "ci_group": CI_GROUP, "test_user": CI_USER, "test_password": password,
-             "external_url": zot_url, "groups_claim": True,
-             "credentials_file": str(tmp_path / "oidc-credentials.json"), "facts_file": str(tmp_path / "facts.json")}
-    result = run_playbook(PLAYBOOKS / "register.yml", extra_vars=extra)
-    assert result.rc == 0, result
-    provider = json.loads((tmp_path / "facts.json").read_text())["provider"]
-    server = zot_factory({
-        "http": {
-            "address": "127.0.0.1", "port": str(port), "externalUrl": zot_url, "realm": "zot",
-            "auth": {"openid": {"providers": {"oidc": provider}}, "apikey": True},
-            "accessControl": {"repositories": {"**": {
-                "policies": [{"groups": [CI_GROUP], "actions": ["read", "create"]}],
-                "anonymousPolicy": ["read"]}}},
-        },
-    }, name="zot-oidc")
-    server.password = password
+    server, server.password = zot_with_keycloak_oidc(zot_factory, keycloak_server, realm, tmp_path, CI_GROUP, CI_USER)
     return server
 
 

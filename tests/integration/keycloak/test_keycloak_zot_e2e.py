@@ -6,14 +6,11 @@ Needs the zot binary (zot_factory skips with the reason where it cannot be built
 """
 import datetime
 import json
-import secrets
 
 import pytest
 
 from integration.harness import zot as zot_harness
-from integration.harness.ansible import run_playbook
-from integration.harness.process import free_port
-from integration.keycloak.kc_helpers import PLAYBOOKS
+from integration.keycloak.kc_helpers import zot_with_keycloak_oidc
 
 pytestmark = [pytest.mark.keycloak, pytest.mark.zot, pytest.mark.browser, pytest.mark.slow]
 
@@ -21,38 +18,11 @@ CI_GROUP = "registry-ci"
 TEST_USER = "ci-pusher"
 
 
-@pytest.fixture
-def realm(keycloak_server):
-    name = "zotops-e2e-" + secrets.token_hex(4)
-    keycloak_server.admin("POST", "", json={"realm": name, "enabled": True})
-    yield name
-    keycloak_server.admin("DELETE", f"/{name}")
-
-
 @pytest.mark.parametrize("zot_bin", zot_harness.RELEASES, indirect=True)  # the oldest release the role supports too
 def test_login_through_zot_then_push_with_api_key(zot_bin, zot_factory, keycloak_server, realm, browser_page,
                                                   oci_image, oci_image_factory, skopeo_copy, tmp_path):
-    port = free_port()
-    zot_url = f"http://127.0.0.1:{port}"
-    password = "Pw-" + secrets.token_urlsafe(12)
-    extra = {"kc_url": keycloak_server.url, "kc_admin_user": keycloak_server.admin_user,
-             "kc_admin_password": keycloak_server.admin_password, "kc_realm": realm,
-             "ci_group": CI_GROUP, "test_user": TEST_USER, "test_password": password,
-             "external_url": zot_url, "groups_claim": True,
-             "credentials_file": str(tmp_path / "oidc-credentials.json"), "facts_file": str(tmp_path / "facts.json")}
-    result = run_playbook(PLAYBOOKS / "register.yml", extra_vars=extra)
-    assert result.rc == 0, result
-    provider = json.loads((tmp_path / "facts.json").read_text())["provider"]
-
-    zot = zot_factory({
-        "http": {
-            "address": "127.0.0.1", "port": str(port), "externalUrl": zot_url, "realm": "zot",
-            "auth": {"openid": {"providers": {"oidc": provider}}, "apikey": True},
-            "accessControl": {"repositories": {"**": {
-                "policies": [{"groups": [CI_GROUP], "actions": ["read", "create"]}],
-                "anonymousPolicy": ["read"]}}},
-        },
-    }, name="zot-oidc")
+    zot, password = zot_with_keycloak_oidc(zot_factory, keycloak_server, realm, tmp_path, CI_GROUP, TEST_USER)
+    zot_url = zot.url
 
     # Browser: zot's login sends it to Keycloak; after signing in, zot's callback sets the session.
     browser_page.goto(f"{zot_url}/zot/auth/login?provider=oidc&callback_ui={zot_url}/v2/")

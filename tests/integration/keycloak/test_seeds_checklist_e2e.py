@@ -22,27 +22,20 @@ import pytest
 import requests
 
 from integration.harness.ansible import run_playbook
+from integration.harness.browser import browser_key
+from integration.harness.oci import MANIFEST, assert_new_tag_pushed_overwrite_refused
 from integration.keycloak.kc_helpers import PLAYBOOKS
 from integration.server.server_helpers import provisioned_host
 
 pytestmark = [pytest.mark.keycloak, pytest.mark.zot, pytest.mark.browser, pytest.mark.slow]
 
 ROTATE = Path(__file__).resolve().parents[3] / "playbooks" / "rotate_api_key.yml"
-MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 # The seeds' three tiers, by IdP group only.
 THREE_TIERS = {
     "repositories": {"**": {"anonymousPolicy": ["read"],
                             "policies": [{"groups": ["artifact-workloads"], "actions": ["read", "create"]}]}},
     "adminPolicy": {"groups": ["admins"], "actions": ["read", "create", "update", "delete"]},
 }
-
-
-@pytest.fixture
-def realm(keycloak_server):
-    name = "zotops-seeds-" + secrets.token_hex(4)
-    keycloak_server.admin("POST", "", json={"realm": name, "enabled": True})
-    yield name
-    keycloak_server.admin("DELETE", f"/{name}")
 
 
 def sign_in(context, zot_url, keycloak_url, username, password):
@@ -59,19 +52,6 @@ def sign_in(context, zot_url, keycloak_url, username, password):
     assert callbacks and callbacks[0].startswith(f"{zot_url}/zot/auth/callback/oidc?"), callbacks
     assert any(c["name"] == "session" for c in context.cookies(zot_url)), "zot set no session cookie"
     return page
-
-
-def browser_key(page, zot_url, label):
-    """A key made from the signed-in session, as zot's UI makes it."""
-    response = page.request.post(f"{zot_url}/zot/auth/apikey", data=json.dumps({"label": label, "scopes": []}),
-                                 headers={"Content-Type": "application/json", "X-ZOT-API-CLIENT": "zot-ui"})
-    assert response.status == 201, f"{response.status} {response.text()}"
-    return response.json()["apiKey"]
-
-
-def manifest_put(zot_url, repo, tag, body, auth):
-    return requests.put(f"{zot_url}/v2/{repo}/manifests/{tag}", data=body, auth=auth,
-                        headers={"Content-Type": MANIFEST}, timeout=30).status_code
 
 
 def test_seeds_checklist_and_uncertainties(keycloak_server, realm, release_mirror, systemd_path, registry_upstream,
@@ -109,13 +89,8 @@ def test_seeds_checklist_and_uncertainties(keycloak_server, realm, release_mirro
         key1 = browser_key(sign_in(ci_context, zot_url, keycloak_server.url, "zot-ci", ci_pw), zot_url, "ci")
         user = "zot-ci@example.test"  # zot's username is the email claim by default
         target = f"docker://127.0.0.1:{host.port}/ci/app"
-        assert skopeo_copy(oci_image, f"{target}:1", creds=f"{user}:{key1}").returncode == 0  # uncertainty 1, 3
-        # The same tag again (other content): refused, 403 at the manifest.
-        other = oci_image_factory(tag="1", content="a rebuild")
-        refused = skopeo_copy(other, f"{target}:1", creds=f"{user}:{key1}")
-        assert refused.returncode != 0 and "denied" in refused.stderr.lower(), refused.stderr
-        body = requests.get(f"{zot_url}/v2/ci/app/manifests/1", headers={"Accept": MANIFEST}, timeout=10).content
-        assert manifest_put(zot_url, "ci/app", "1", body, (user, key1)) == 403
+        # A new tag pushes; the same tag again is refused (skopeo, and a 403 at the manifest).
+        assert_new_tag_pushed_overwrite_refused(skopeo_copy, oci_image, oci_image_factory, zot_url, "ci/app", user, key1)
 
         # Rotation with no human, as a scheduler runs it: the browser-made key makes its successor.
         key_file = tmp_path / "ci.key"

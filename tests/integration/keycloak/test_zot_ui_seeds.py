@@ -37,14 +37,6 @@ TIERS = {
 TIMEOUT = 30000
 
 
-@pytest.fixture
-def realm(keycloak_server):
-    name = "zotops-ui-" + secrets.token_hex(4)
-    keycloak_server.admin("POST", "", json={"realm": name, "enabled": True})
-    yield name
-    keycloak_server.admin("DELETE", f"/{name}")
-
-
 def shot(page, name, mask=()):
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True, mask=list(mask))
