@@ -70,7 +70,8 @@ def skopeo_copy(src, dst, creds=None, src_creds=None, timeout=120):
 
 def assert_new_tag_pushed_overwrite_refused(skopeo_copy, oci_image, oci_image_factory, zot_url, repo, user, key):
     """A tier that may create but not update: a new tag pushes; the same tag again (other content) is
-    refused, by skopeo and as a 403 for the manifest PUT itself."""
+    refused, by skopeo and as a 403 for the manifest PUT itself. Returns that other image (an admin's
+    overwrite uses it)."""
     import requests  # only the tests that push need it
 
     target = f"docker://{zot_url.split('://', 1)[1]}/{repo}"
@@ -83,3 +84,4 @@ def assert_new_tag_pushed_overwrite_refused(skopeo_copy, oci_image, oci_image_fa
     put = requests.put(f"{zot_url}/v2/{repo}/manifests/1", data=body, auth=(user, key),
                        headers={"Content-Type": MANIFEST}, timeout=30)
     assert put.status_code == 403, (put.status_code, put.text)
+    return other

@@ -24,7 +24,8 @@ ZOT_USER = f"{CI_USER}@example.test"  # zot's username comes from the email clai
 @pytest.fixture
 def oidc_zot(zot_factory, keycloak_server, realm, tmp_path):
     """zot with Keycloak as its OIDC provider (registered by the role) and API keys on."""
-    server, server.password = zot_with_keycloak_oidc(zot_factory, keycloak_server, realm, tmp_path, CI_GROUP, CI_USER)
+    server, password = zot_with_keycloak_oidc(zot_factory, keycloak_server, realm, tmp_path, CI_GROUP, CI_USER)
+    server.password = password
     return server
 
 

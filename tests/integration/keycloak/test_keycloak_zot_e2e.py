@@ -46,7 +46,7 @@ def test_login_through_zot_then_push_with_api_key(zot_bin, zot_factory, keycloak
     assert api_key.startswith("zak_")
 
     user = f"{TEST_USER}@example.test"  # zot's username comes from the email claim by default
-    target = f"docker://127.0.0.1:{port}/ci/hello:1.0"
+    target = f"docker://127.0.0.1:{zot.port}/ci/hello:1.0"
     anonymous = skopeo_copy(oci_image, target)
     assert anonymous.returncode != 0
     pushed = skopeo_copy(oci_image, target, creds=f"{user}:{api_key}")

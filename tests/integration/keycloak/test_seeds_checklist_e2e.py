@@ -90,7 +90,7 @@ def test_seeds_checklist_and_uncertainties(keycloak_server, realm, release_mirro
         user = "zot-ci@example.test"  # zot's username is the email claim by default
         target = f"docker://127.0.0.1:{host.port}/ci/app"
         # A new tag pushes; the same tag again is refused (skopeo, and a 403 at the manifest).
-        assert_new_tag_pushed_overwrite_refused(skopeo_copy, oci_image, oci_image_factory, zot_url, "ci/app", user, key1)
+        other = assert_new_tag_pushed_overwrite_refused(skopeo_copy, oci_image, oci_image_factory, zot_url, "ci/app", user, key1)
 
         # Rotation with no human, as a scheduler runs it: the browser-made key makes its successor.
         key_file = tmp_path / "ci.key"
