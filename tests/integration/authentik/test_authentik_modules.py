@@ -50,6 +50,7 @@ def zot_provider(double):
     return found[0]
 
 
+@pytest.mark.ansible_range
 def test_full_set_from_nothing_then_second_run_writes_nothing(authentik, tmp_path):
     seed_unrelated(authentik)
     results = tmp_path / "oidc.json"

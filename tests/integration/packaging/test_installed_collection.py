@@ -45,6 +45,7 @@ ACCESS = {
 }
 
 
+@pytest.mark.ansible_range
 @pytest.mark.keycloak
 def test_playbook_outside_the_repo_uses_the_installed_collection(installed_collection, keycloak_server, tmp_path):
     workdir = tmp_path / "elsewhere"
@@ -99,6 +100,7 @@ SERVER_PLAYBOOK = textwrap.dedent("""\
     """)
 
 
+@pytest.mark.ansible_range
 def test_server_role_and_a_module_from_the_installed_collection(installed_collection, release_mirror, systemd_path,
                                                                 tmp_path):
     workdir = tmp_path / "elsewhere"
