@@ -52,4 +52,3 @@ def units_job(version, venv):
     return Job(f"units {version}", [str(Path(venv) / "bin" / "python"), "-m", "pytest", "tests/unit", "-q",
                                     "-p", "no:cacheprovider", "-o", "addopts=--strict-markers"],
                cwd=str(REPO), env=dict(os.environ, ZOTOPS_VENV=venv))
-
