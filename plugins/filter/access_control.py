@@ -30,10 +30,11 @@ import json
 import re
 
 from ansible.errors import AnsibleFilterError
-from ansible.module_utils.six import string_types
 from ansible.module_utils.six.moves.collections_abc import Mapping
 
 from ansible_collections.zotops.zot.plugins.plugin_utils import doublestar
+
+string_types = str  # a filter runs on the controller's Python 3 (ansible-core 2.21's sanity refuses six here)
 
 try:
     # zot evaluates tag patterns with CEL's matches(), i.e. Go's regexp (RE2 syntax). google-re2 binds

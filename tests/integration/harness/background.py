@@ -28,11 +28,11 @@ class Job:
             self.process = subprocess.Popen(["nice", "-n", "10"] + self.argv, env=self.env, cwd=self.cwd,
                                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                             start_new_session=True)
-            self.output, _ = self.process.communicate(timeout=self.timeout)
+            self.output = self.process.communicate(timeout=self.timeout)[0]
             self.returncode = self.process.returncode
         except subprocess.TimeoutExpired:
             self.stop()
-            self.output, _ = self.process.communicate()
+            self.output = self.process.communicate()[0]
             self.returncode = -1
             self.output += f"\n{self.name}: timed out after {self.timeout} s"
         finally:
