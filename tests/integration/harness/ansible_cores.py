@@ -42,8 +42,9 @@ def require_core_venv(version):
 def sanity_job(version):
     """ansible-test sanity of ``version`` (scripts/run-sanity.sh picks a Python that release supports)."""
     from .background import Job
+    env = {k: v for k, v in os.environ.items() if k != "ZOTOPS_PYTHON"}  # the Python is the release's
     return Job(f"sanity {version}", [str(REPO / "scripts" / "run-sanity.sh")], cwd=str(REPO),
-               env=dict(os.environ, ZOTOPS_ANSIBLE_CORE=version))
+               env=dict(env, ZOTOPS_ANSIBLE_CORE=version))
 
 
 def units_job(version, venv):
