@@ -17,7 +17,8 @@ def pytest_generate_tests(metafunc):
     """A test marked ansible_range runs once per ansible-core release tested (harness/ansible_cores.py):
     its playbooks run with that release's ansible-playbook on the controller Python its venv has."""
     if metafunc.definition.get_closest_marker("ansible_range"):
-        metafunc.fixturenames.append("ansible_core")
+        if "ansible_core" not in metafunc.fixturenames:
+            metafunc.fixturenames.append("ansible_core")
         metafunc.parametrize("ansible_core", ansible_cores.ALL, indirect=True, ids=lambda v: f"core{v}")
 
 
