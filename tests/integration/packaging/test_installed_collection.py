@@ -48,7 +48,7 @@ ACCESS = {
 @pytest.mark.ansible_range
 @pytest.mark.keycloak
 def test_playbook_outside_the_repo_uses_the_installed_collection(installed_collection, keycloak_server, tmp_path,
-                                                                ansible_core):
+                                                                 ansible_core):
     workdir = tmp_path / "elsewhere"
     workdir.mkdir()
     (workdir / "site.yml").write_text(PLAYBOOK)
