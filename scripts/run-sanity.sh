@@ -3,17 +3,24 @@
 # laid out as ansible_collections/zotops/zot, which ansible-test requires.
 # ansible-test gets a virtualenv of its own (only ansible-core, as ansible-test expects) and
 # builds one per sanity test under ~/.ansible/test/venv, cached between runs.
+# ZOTOPS_ANSIBLE_CORE=<version> runs another release's ansible-test (default: the pin in
+# tests/requirements.txt) on a controller Python that release supports (scripts/find-python.sh).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cache=${ZOTOPS_CACHE:-$HOME/.cache/zotops-zot}
-python=${ZOTOPS_PYTHON:-python3}
-ansible_core=$(grep -E '^ansible-core==' "$repo/tests/requirements.txt")
+# shellcheck source=../tests/versions.env
+source "$repo/tests/versions.env"
+# shellcheck source=find-python.sh
+source "$repo/scripts/find-python.sh"
+core=${ZOTOPS_ANSIBLE_CORE:-$(sed -n 's/^ansible-core==//p' "$repo/tests/requirements.txt")}
+python=${ZOTOPS_PYTHON:-$(find_python "$core")}
+python_version=$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 
-venv="$cache/ansible-test-${ansible_core#ansible-core==}"
+venv="$cache/ansible-test-$core-py$python_version"
 if [ ! -e "$venv/.complete" ]; then
   rm -rf "$venv"
   "$python" -m venv "$venv"
-  "$venv/bin/pip" install -q --disable-pip-version-check "$ansible_core"
+  "$venv/bin/pip" install -q --disable-pip-version-check "ansible-core==$core"
   touch "$venv/.complete"
 fi
 
@@ -31,4 +38,4 @@ tree="$work/ansible_collections/zotops/zot"
 mkdir -p "$tree"
 (cd "$repo" && git ls-files -co --exclude-standard -z | tar --null -cf - -T -) | tar -xf - -C "$tree"
 cd "$tree"
-"$venv/bin/ansible-test" sanity --requirements --python "$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')" --color no "$@"
+"$venv/bin/ansible-test" sanity --requirements --python "$python_version" --color no "$@"

@@ -12,7 +12,9 @@ cache=${ZOTOPS_CACHE:-$HOME/.cache/zotops-zot}
 mkdir -p "$cache/downloads"
 # shellcheck source=../tests/versions.env
 source "$repo/tests/versions.env"
-python=${ZOTOPS_PYTHON:-python3}
+# shellcheck source=find-python.sh
+source "$repo/scripts/find-python.sh"
+python=python3  # for setup's own small jobs (JSON, zip); the virtualenvs get one that fits their ansible-core
 
 declare -a timings=()
 step() {  # step NAME FUNCTION: run one setup step and record its duration
@@ -42,21 +44,75 @@ debian_packages() {
 }
 
 python_venv() {
-  # The venv is keyed by the interpreter and the requirement pins, so clones share it.
-  local key
-  key=$(cat "$repo/requirements.txt" "$repo/tests/requirements.txt" <("$python" -VV) | sha256sum | cut -c1-12)
+  # The main run's ansible-core (pinned in tests/requirements.txt) on a controller Python that fits it,
+  # found by scripts/find-python.sh (ZOTOPS_PYTHON overrides). Keyed by the interpreter and the
+  # requirement pins, so clones share it.
+  local core key venv_python
+  core=$(sed -n 's/^ansible-core==//p' "$repo/tests/requirements.txt")
+  venv_python=${ZOTOPS_PYTHON:-$(find_python "$core")} || exit 1
+  key=$(cat "$repo/requirements.txt" "$repo/tests/requirements.txt" <("$venv_python" -VV) | sha256sum | cut -c1-12)
   venv="$cache/venv-$key"
   # A venv cannot be moved (its scripts name their interpreter by absolute path), so it is
   # built in place and marked complete only once every requirement is installed.
   if [ ! -e "$venv/.complete" ]; then
     rm -rf "$venv"
-    "$python" -m venv "$venv"
+    "$venv_python" -m venv "$venv"
     "$venv/bin/pip" install -q --disable-pip-version-check -r "$repo/requirements.txt" -r "$repo/tests/requirements.txt"
     touch "$venv/.complete"
   else
-    echo "    reusing $venv"
+    echo "    reusing $venv (ansible-core $core, $("$venv/bin/python" -V))"
   fi
   ln -sfn "$venv" "$repo/.venv"
+}
+
+ansible_core_venvs() {
+  # One virtualenv per older ansible-core release the tests run (ANSIBLE_CORE_OLDER): the collection's
+  # requirements with that release pinned, on a controller Python it supports. Not fatal: where no
+  # Python fits, those tests skip with the reason (ZOTOPS_REQUIRE_ANSIBLE_CORE=1 makes that a failure).
+  local core key core_python dir
+  core_venv_lines=()
+  for core in ${ANSIBLE_CORE_OLDER//,/ }; do
+    dir="$cache/ansible-core-$core"
+    mkdir -p "$dir"
+    if ! core_python=$(find_python "$core" 2>"$dir/unavailable.txt"); then
+      echo "    $(cat "$dir/unavailable.txt")"
+      core_venv_lines+=("ZOTOPS_ANSIBLE_CORE_${core//./_}_ERROR=$dir/unavailable.txt")
+      continue
+    fi
+    rm -f "$dir/unavailable.txt"
+    key=$(cat "$repo/requirements.txt" "$repo/tests/requirements-ansible-range.txt" <("$core_python" -VV) | sha256sum | cut -c1-12)
+    local core_venv="$dir/venv-$key"
+    if [ ! -e "$core_venv/.complete" ]; then
+      rm -rf "$core_venv"
+      "$core_python" -m venv "$core_venv"
+      "$core_venv/bin/pip" install -q --disable-pip-version-check -r "$repo/requirements.txt" \
+        -r "$repo/tests/requirements-ansible-range.txt" "ansible-core==$core"
+      touch "$core_venv/.complete"
+      # earlier venvs of this release (other pins or interpreter)
+      find "$dir" -maxdepth 1 -name 'venv-*' ! -path "$core_venv" -exec rm -rf {} +
+    else
+      echo "    reusing $core_venv ($("$core_venv/bin/python" -V))"
+    fi
+    core_venv_lines+=("ZOTOPS_ANSIBLE_CORE_${core//./_}_VENV=$core_venv")
+  done
+}
+
+galaxy_importer_venv() {
+  # galaxy-importer (tests/integration/packaging/test_galaxy_importer.py) beside the test venv, on the
+  # main venv's Python, keyed by its pins and that interpreter.
+  local key venv_python
+  venv_python=$("$venv/bin/python" -c 'import sys; print(sys._base_executable)')
+  key=$(cat "$repo/tests/requirements-galaxy-importer.txt" <("$venv_python" -VV) | sha256sum | cut -c1-12)
+  galaxy_importer="$cache/galaxy-importer-$key"
+  if [ ! -e "$galaxy_importer/.complete" ]; then
+    rm -rf "$galaxy_importer"
+    "$venv_python" -m venv "$galaxy_importer"
+    "$galaxy_importer/bin/pip" install -q --disable-pip-version-check -r "$repo/tests/requirements-galaxy-importer.txt"
+    touch "$galaxy_importer/.complete"
+    find "$cache" -maxdepth 1 -name 'galaxy-importer-*' ! -path "$galaxy_importer" -exec rm -rf {} +
+  else
+    echo "    reusing $galaxy_importer"
+  fi
 }
 
 # zot_build VERSION [BINARY]: a zot VERSION binary, given (BINARY) or in the cache, else `go install`ed;
@@ -263,6 +319,8 @@ configure_test_host() {  # configure_test_host ROOT PUBKEY: the login a user's A
 
 step "debian packages" debian_packages
 step "python virtualenv" python_venv
+step "older ansible-cores" ansible_core_venvs
+step "galaxy-importer" galaxy_importer_venv
 step "authentik-client oldest" authentik_client_oldest
 step "zot $ZOT_VERSION" zot_binary
 step "zot $ZOT_OLDEST_VERSION (oldest supported)" zot_oldest_binary
@@ -289,6 +347,8 @@ ZOTOPS_HOST_IMAGE=$host_image
 ZOTOPS_HOST_KEY=$host_key
 ZOTOPS_HOST_ERROR=$host_error
 ZOTOPS_AUTHENTIK_HOME=$authentik_home
+ZOTOPS_GALAXY_IMPORTER_VENV=$galaxy_importer
+$(printf '%s\n' "${core_venv_lines[@]}")
 ENV
 
 echo "==> setup timings"

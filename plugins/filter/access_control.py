@@ -29,7 +29,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
-from ansible.module_utils.six import string_types
 
 from ansible_collections.zotops.zot.plugins.plugin_utils._access_control.compile import compile_access
 from ansible_collections.zotops.zot.plugins.plugin_utils._access_control.validate import validate
@@ -37,7 +36,7 @@ from ansible_collections.zotops.zot.plugins.plugin_utils._access_control.validat
 
 def access_control(zot_access, name="zot_access"):
     """zot's http.accessControl dict compiled from a zot_access declaration (see access_control.yml)."""
-    if not isinstance(name, string_types) or not name:
+    if not isinstance(name, str) or not name:
         raise AnsibleFilterError("zotops.zot.access_control: 'name' must be a non-empty string")
     return compile_access(validate(zot_access, name), name)
 

@@ -150,8 +150,10 @@ class HostCheck(object):
 
     @staticmethod
     def _run(argv, **kwargs):
-        proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120,
-                              check=False, **kwargs)
+        # Not AnsibleModule.run_command: it cannot run a command as the service user (user=/group=, or
+        # a preexec_fn on Python 3.8), which is the point of these checks.
+        proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,  # pylint: disable=ansible-bad-function
+                              timeout=120, check=False, **kwargs)
         return proc.returncode, proc.stdout.decode('utf-8', 'replace')
 
     def run(self):

@@ -6,8 +6,72 @@ from pathlib import Path
 
 import pytest
 
-from integration.harness import authentik, aws, browser, gitea, haproxy, hosts, keycloak, ldap, mirror, oci, redis, vault, zot
+from integration.harness import (
+    ansible_cores, authentik, aws, background, browser, gitea, haproxy, hosts, keycloak, ldap, mirror, oci, redis,
+    vault, zot,
+)
+from integration.harness.ansible import ansible_core_venv
 from integration.harness.env import REPO, VERSIONS, require as _require, venv_bin
+
+
+def pytest_generate_tests(metafunc):
+    """A test marked ansible_range runs once per ansible-core release tested (harness/ansible_cores.py):
+    its playbooks run with that release's ansible-playbook on the controller Python its venv has."""
+    if metafunc.definition.get_closest_marker("ansible_range"):
+        if "ansible_core" not in metafunc.fixturenames:
+            metafunc.fixturenames.append("ansible_core")
+        metafunc.parametrize("ansible_core", ansible_cores.ALL, indirect=True, ids=lambda v: f"core{v}")
+
+
+def pytest_collection_modifyitems(config, items):
+    """On an older ansible-core release an ansible_range test runs once, with its first set of other
+    parameters (e.g. one authentik release, not each): the main release runs them all."""
+    seen, keep, dropped = set(), [], []
+    for item in items:
+        params = getattr(item, "callspec", None) and item.callspec.params
+        if params and params.get("ansible_core", ansible_cores.MAIN) != ansible_cores.MAIN:
+            key = (item.path, item.originalname, params["ansible_core"])
+            if key in seen:
+                dropped.append(item)
+                continue
+            seen.add(key)
+        keep.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
+
+
+RANGE_TESTS = "packaging/test_ansible_core_range.py::"
+
+
+def pytest_collection_finish(session):
+    """Start the older ansible-core releases' sanity and unit runs the session includes, in the background
+    (harness/background.py): they need only CPU, which the suite leaves idle while it waits on servers."""
+    jobs = []
+    for item in session.items:
+        if RANGE_TESTS in item.nodeid and hasattr(item, "callspec"):
+            version = item.callspec.params["version"]
+            venv, _reason = ansible_cores.core_venv(version)
+            if "sanity" in item.originalname:
+                jobs.append(ansible_cores.sanity_job(version))
+            elif venv:
+                jobs.append(ansible_cores.units_job(version, venv))
+    background.start(jobs)
+
+
+def pytest_sessionfinish(session):
+    background.stop_all()
+
+
+@pytest.fixture
+def ansible_core(request):
+    """The ansible-core release of this run of an ansible_range test (its venv's plays in the block)."""
+    version = request.param
+    if version == ansible_cores.MAIN:
+        yield version
+        return
+    with ansible_core_venv(ansible_cores.require_core_venv(version)):
+        yield version
 
 
 @pytest.fixture(scope="session")

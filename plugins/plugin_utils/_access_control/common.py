@@ -13,9 +13,9 @@ import difflib
 import json
 import re
 
+from collections.abc import Mapping
+
 from ansible.errors import AnsibleFilterError
-from ansible.module_utils.six import string_types
-from ansible.module_utils.six.moves.collections_abc import Mapping
 
 from ansible_collections.zotops.zot.plugins.plugin_utils import doublestar
 
@@ -62,7 +62,7 @@ def type_name(value):
         return "null"
     if isinstance(value, bool):
         return "bool"
-    if isinstance(value, string_types):
+    if isinstance(value, str):
         return "string"
     if isinstance(value, Mapping):
         return "mapping"

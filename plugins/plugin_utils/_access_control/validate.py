@@ -11,9 +11,9 @@ __metaclass__ = type
 
 import json
 
+from collections.abc import Mapping
+
 from ansible.errors import AnsibleFilterError
-from ansible.module_utils.six import string_types
-from ansible.module_utils.six.moves.collections_abc import Mapping
 
 from ansible_collections.zotops.zot.plugins.plugin_utils._access_control.common import (
     ACTIONS, ADMIN_KEYS, ALL_GLOB, BOOLEAN_WORDS, GROUP_KEYS, METRICS_KEYS, OVERRIDE_KEYS, TIER_KEYS,
@@ -38,7 +38,7 @@ def _mapping(problems, path, value, allowed_keys=None, required=False):
         problems.add(path, "must be a mapping, got %s" % type_name(value))
         return None
     for key in value:
-        if not isinstance(key, string_types):
+        if not isinstance(key, str):
             problems.add(path, "keys must be strings, got %s %r" % (type_name(key), key))
         elif allowed_keys is not None and key not in allowed_keys:
             problems.add(key_path(path, key), "unknown key '%s'; allowed: %s%s"
@@ -55,7 +55,7 @@ def _names(problems, path, value, what):
         return []
     names = set()
     for index, item in enumerate(value):
-        if not isinstance(item, string_types) or not item.strip():
+        if not isinstance(item, str) or not item.strip():
             problems.add("%s[%d]" % (path, index), "must be a non-empty %s name, got %s %r"
                          % (what, type_name(item), item))
         elif item != item.strip():
@@ -77,10 +77,10 @@ def _actions(problems, path, value, required=False):
     found = set()
     ok = True
     for index, item in enumerate(value):
-        if not isinstance(item, string_types) or item not in ACTIONS:
+        if not isinstance(item, str) or item not in ACTIONS:
             ok = False
-            shown = item if isinstance(item, string_types) else "%s %r" % (type_name(item), item)
-            hint = did_you_mean(item, ACTIONS) if isinstance(item, string_types) else ""
+            shown = item if isinstance(item, str) else "%s %r" % (type_name(item), item)
+            hint = did_you_mean(item, ACTIONS) if isinstance(item, str) else ""
             problems.add("%s[%d]" % (path, index), "unknown action '%s'; allowed: %s%s"
                          % (shown, ", ".join(ACTIONS), hint))
         else:
@@ -148,7 +148,7 @@ def _immutable(problems, path, value, actions):
         return None
     if value is True:
         pattern = True
-    elif isinstance(value, string_types):
+    elif isinstance(value, str):
         if not value:
             problems.add(path, "must be true, false or a non-empty regular expression")
             return None
@@ -186,7 +186,7 @@ def _globs(problems, path, value):
         problems.add(path, "is empty: the tier would apply nowhere (leave it out to mean every repository)")
     globs = set()
     for index, glob in enumerate(value):
-        if not isinstance(glob, string_types):
+        if not isinstance(glob, str):
             problems.add("%s[%d]" % (path, index), "must be a repository glob string, got %s" % type_name(glob))
             continue
         problem = glob_problem(glob)
@@ -201,7 +201,7 @@ def _group_refs(problems, path, value, declared):
     names = _names(problems, path, value, "group")
     if value is not None and isinstance(value, (list, tuple)):
         for index, item in enumerate(value):
-            if isinstance(item, string_types) and item.strip() and item not in declared:
+            if isinstance(item, str) and item.strip() and item not in declared:
                 problems.add("%s[%d]" % (path, index), "group '%s' is not declared in %s.groups (declared: %s)%s"
                              % (item, path.split(".")[0], ", ".join(sorted(declared)) or "none",
                                 did_you_mean(item, declared)))
@@ -213,7 +213,7 @@ def _validate_groups(problems, name, value):
     groups_path = name + ".groups"
     groups = _mapping(problems, groups_path, value) or {}
     result = {}
-    for group in sorted(k for k in groups if isinstance(k, string_types)):
+    for group in sorted(k for k in groups if isinstance(k, str)):
         path = key_path(groups_path, group)
         if not group.strip() or group != group.strip():
             problems.add(path, "group names must be non-empty without leading or trailing spaces")
@@ -235,7 +235,7 @@ def _validate_tiers(problems, name, value, declared):
     tiers_path = name + ".tiers"
     tiers = _mapping(problems, tiers_path, value) or {}
     result = {}
-    for tier in sorted(k for k in tiers if isinstance(k, string_types)):
+    for tier in sorted(k for k in tiers if isinstance(k, str)):
         path = key_path(tiers_path, tier)
         if tiers[tier] is None:
             problems.add(path, "is empty; a tier needs 'actions' and 'users' or 'groups'")
@@ -262,7 +262,7 @@ def _validate_repositories(problems, name, value, tiers):
     repos_path = name + ".repositories"
     repos = _mapping(problems, repos_path, value) or {}
     result = {}
-    for glob in sorted(k for k in repos if isinstance(k, string_types)):
+    for glob in sorted(k for k in repos if isinstance(k, str)):
         path = key_path(repos_path, glob)
         problem = glob_problem(glob)
         if problem:
@@ -281,7 +281,7 @@ def _validate_repositories(problems, name, value, tiers):
             listed = _names(problems, path + ".tiers", body.get("tiers"), "tier")
             raw = body.get("tiers") if isinstance(body.get("tiers"), (list, tuple)) else []
             for index, item in enumerate(raw):
-                if isinstance(item, string_types) and item.strip() and item not in tiers:
+                if isinstance(item, str) and item.strip() and item not in tiers:
                     problems.add("%s.tiers[%d]" % (path, index), "tier '%s' is not declared in %s (declared: %s)%s"
                                  % (item, tiers_path, ", ".join(sorted(tiers)) or "none", did_you_mean(item, tiers)))
             override["tiers"] = [tier for tier in listed if tier in tiers]

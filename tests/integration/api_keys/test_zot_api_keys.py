@@ -58,6 +58,7 @@ def stored(tmp_path, name="key"):
     return (tmp_path / name).read_text().strip()
 
 
+@pytest.mark.ansible_range
 @pytest.mark.parametrize("zot_bin", zot_harness.RELEASES, indirect=True)  # the oldest release the role supports too
 def test_rotate_twice_one_key_newest_pushes_previous_refused(zot, tmp_path, oci_image, skopeo_copy):
     first = rotate(zot, tmp_path, verbosity=3, diff=True)

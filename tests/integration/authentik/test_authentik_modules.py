@@ -81,6 +81,7 @@ def zot_provider(ak):
     return found[0]
 
 
+@pytest.mark.ansible_range
 def test_full_set_from_nothing_then_second_run_writes_nothing(real_authentik, tmp_path):
     ak = real_authentik
     seed_unrelated(ak)

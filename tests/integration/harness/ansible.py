@@ -1,4 +1,5 @@
 """Run ansible-playbook against this checkout of the collection, as a user would."""
+import contextlib
 import json
 import os
 import re
@@ -10,6 +11,27 @@ from pathlib import Path
 from .env import REPO, venv_bin
 
 COLLECTIONS_ROOT = REPO / "tests" / "output" / "collections"
+# The virtualenv whose ansible-core runs the plays (the ``ansible_core`` fixture sets it for the tests
+# marked ansible_range); None: the main venv.
+_core_venv = None
+
+
+def ansible_bin(name):
+    """A program (ansible-playbook, python) of the ansible-core release the current test runs."""
+    return str(Path(_core_venv) / "bin" / name) if _core_venv else venv_bin(name)
+
+
+@contextlib.contextmanager
+def ansible_core_venv(venv):
+    """Run the plays of the block with the ansible-core (and controller Python) of ``venv``."""
+    global _core_venv  # pylint: disable=global-statement
+    previous, _core_venv = _core_venv, venv
+    try:
+        yield
+    finally:
+        _core_venv = previous
+
+
 RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)"
                    r"\s+skipped=(\d+)\s+rescued=(\d+)\s+ignored=(\d+)", re.M)
 
@@ -53,7 +75,7 @@ def local_inventory(path, hosts=("localhost",), host_vars=None):
     inventory = {"all": {"hosts": {}, "vars": {
         "ansible_connection": "local",
         # Discovery can pick a pyenv shim that is not on PATH; name the interpreter.
-        "ansible_python_interpreter": venv_bin("python"),
+        "ansible_python_interpreter": ansible_bin("python"),
     }}}
     for host in hosts:
         inventory["all"]["hosts"][host] = dict((host_vars or {}).get(host, {}))
@@ -72,7 +94,7 @@ def ansible_env(extra=None):
         "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.default",
         "ANSIBLE_LOCALHOST_WARNING": "0",
         "ANSIBLE_INVENTORY_UNPARSED_WARNING": "0",
-        "PATH": f"{Path(venv_bin('python')).parent}:{env.get('PATH', '')}",
+        "PATH": f"{Path(ansible_bin('python')).parent}:{Path(venv_bin('python')).parent}:{env.get('PATH', '')}",
     })
     env.update(extra or {})
     return env
@@ -84,7 +106,7 @@ def run_playbook(playbook, inventory=None, extra_vars=None, check=False, diff=Fa
     with tempfile.TemporaryDirectory(prefix="zotops-play-") as tmp:
         if inventory is None:
             inventory = local_inventory(Path(tmp) / "inventory.json")
-        argv = [venv_bin("ansible-playbook"), "-i", str(inventory), str(playbook)]
+        argv = [ansible_bin("ansible-playbook"), "-i", str(inventory), str(playbook)]
         if extra_vars:
             vars_file = Path(tmp) / "extra_vars.json"
             vars_file.write_text(json.dumps(extra_vars))

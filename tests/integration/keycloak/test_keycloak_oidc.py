@@ -130,6 +130,7 @@ def test_groups_scope_is_what_keycloak_refuses(keycloak_server, realm, callback,
     assert got.get("error") == "invalid_scope", got
 
 
+@pytest.mark.ansible_range
 def test_second_run_changes_nothing_and_writes_nothing(keycloak_server, realm, registered, tmp_path):
     trace = tmp_path / "trace.jsonl"
     events_before = admin_event_count(keycloak_server, realm)
@@ -273,6 +274,7 @@ def test_service_account_and_token_authentication(keycloak_server, realm, tmp_pa
     assert [(r["method"], r["path"]) for r in read_trace(trace)] == [("GET", f"/admin/realms/{realm}/clients")]
 
 
+@pytest.mark.ansible_range
 def test_check_mode_on_a_fresh_realm_predicts_the_real_run(keycloak_server, callback, tmp_path, test_password):
     name = "zotops-fresh-" + secrets.token_hex(3)
     keycloak_server.admin("POST", "", json={"realm": name, "enabled": True})

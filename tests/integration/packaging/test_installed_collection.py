@@ -25,7 +25,7 @@ PLAYBOOK = textwrap.dedent("""\
         - name: Register zot's OIDC client
           zotops.zot.keycloak_oidc_client:
             realm: master
-            client_id: zot-from-tarball
+            client_id: "{{ client_id }}"
             root_url: https://registry.example.test
             redirect_uris: [https://registry.example.test/zot/auth/callback/oidc]
           register: client
@@ -45,22 +45,26 @@ ACCESS = {
 }
 
 
+@pytest.mark.ansible_range
 @pytest.mark.keycloak
-def test_playbook_outside_the_repo_uses_the_installed_collection(installed_collection, keycloak_server, tmp_path):
+def test_playbook_outside_the_repo_uses_the_installed_collection(installed_collection, keycloak_server, tmp_path,
+                                                                 ansible_core):
     workdir = tmp_path / "elsewhere"
     workdir.mkdir()
     (workdir / "site.yml").write_text(PLAYBOOK)
     env = {"ANSIBLE_COLLECTIONS_PATH": str(installed_collection),
            # only the installed copy may answer for zotops.zot
            "ANSIBLE_COLLECTIONS_SCAN_SYS_PATH": "false"}
+    client_id = "zot-from-tarball-" + ansible_core  # a client of its own per ansible-core release
     result = run_playbook(workdir / "site.yml", inventory=local_inventory(tmp_path / "inventory.json"),
                           cwd=workdir, env=env, extra_vars={
-                              "keycloak_url": keycloak_server.url, "keycloak_admin": keycloak_server.admin_user,
+                              "client_id": client_id, "keycloak_url": keycloak_server.url,
+                              "keycloak_admin": keycloak_server.admin_user,
                               "keycloak_admin_password": keycloak_server.admin_password,
                               "output_dir": str(workdir), "access": ACCESS})
     assert result.rc == 0, result
     assert result.changed == 2
-    clients = keycloak_server.admin("GET", "/master/clients", params={"clientId": "zot-from-tarball"}).json()
+    clients = keycloak_server.admin("GET", "/master/clients", params={"clientId": client_id}).json()
     assert [c["redirectUris"] for c in clients] == [["https://registry.example.test/zot/auth/callback/oidc"]]
     compiled = json.loads((workdir / "access.json").read_text())
     assert compiled["repositories"]["**"]["anonymousPolicy"] == ["read"]
@@ -99,6 +103,7 @@ SERVER_PLAYBOOK = textwrap.dedent("""\
     """)
 
 
+@pytest.mark.ansible_range
 def test_server_role_and_a_module_from_the_installed_collection(installed_collection, release_mirror, systemd_path,
                                                                 tmp_path):
     workdir = tmp_path / "elsewhere"

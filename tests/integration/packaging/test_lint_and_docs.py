@@ -33,13 +33,19 @@ def test_ansible_lint_production_profile_passes():
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-6000:]
 
 
-@pytest.mark.parametrize("plugin_type,name", [("module", m) for m in MODULES] + [("filter", f) for f in FILTERS]
-                         + [("role", r) for r in ROLES])
-def test_ansible_doc_renders_without_warnings(plugin_type, name):
-    result = _run([venv_bin("ansible-doc"), "-t", plugin_type, f"zotops.zot.{name}"], timeout=120, env=ansible_env())
+@pytest.mark.parametrize("plugin_type,names", [("module", MODULES), ("filter", FILTERS), ("role", ROLES)])
+def test_ansible_doc_renders_without_warnings(plugin_type, names):
+    """One ansible-doc call per plugin type (each call costs a second or two of start-up), every page in it."""
+    result = _run([venv_bin("ansible-doc"), "-t", plugin_type] + [f"zotops.zot.{name}" for name in names],
+                  timeout=300, env=ansible_env())
     assert result.returncode == 0, result.stderr
-    assert result.stderr.strip() == "", result.stderr
-    assert name in result.stdout
+    # ansible-core 2.21's ansible-doc -t role warns about its own internal collection (ansible._protomatter,
+    # shipped without MANIFEST.json): not about this collection, so not counted.
+    warnings = [line for line in result.stderr.splitlines()
+                if line.strip() and not ("/ansible/_internal/ansible_collections/" in line and "MANIFEST.json" in line)]
+    assert warnings == [], result.stderr
+    missing = [name for name in names if not re.search(rf"^> .*\bzotops\.zot\.{name}\b", result.stdout, re.M)]
+    assert missing == [], f"ansible-doc rendered no page for {missing}"
 
 
 def test_every_module_with_shared_connection_options_is_in_its_action_group():

@@ -5,6 +5,7 @@ import os
 import secrets
 from pathlib import Path
 
+import pytest
 
 from integration.harness.ansible import run_playbook
 
@@ -19,6 +20,7 @@ def play(moto_server, tmp_path, value, secret_id, **kw):
     return run_playbook(PLAYBOOK, extra_vars=extra, **kw)
 
 
+@pytest.mark.ansible_range
 def test_value_stored_idempotent_and_never_shown(moto_server, tmp_path):
     value = "zak_" + secrets.token_hex(20)
     secret_id = "zotops/ci-" + secrets.token_hex(4)

@@ -90,6 +90,7 @@ def test_ci_pushes_new_tags_only_and_admin_overwrites_and_deletes(tiers_host, oc
     assert delete.status_code == 202, delete.text
 
 
+@pytest.mark.ansible_range
 def test_converge_twice_changes_nothing(tiers_host):
     result = tiers_host.run(**tiers_vars())
     assert result.rc == 0, str(result)
@@ -115,6 +116,7 @@ def test_bad_value_behind_no_log_fails_readably_on_a_converged_host(tiers_host, 
     assert requests.get(f"{tiers_host.url}/v2/_catalog", auth=("ci", USERS["ci"]), timeout=10).status_code == 200
 
 
+@pytest.mark.ansible_range
 def test_check_diff_shows_policy_change_and_changes_nothing(tiers_host):
     before = tiers_host.snapshot()
     access = json.loads(json.dumps(THREE_TIERS))
