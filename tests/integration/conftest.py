@@ -39,24 +39,27 @@ def pytest_collection_modifyitems(config, items):
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = keep
+    # The tests that wait for a background job (below) run last: their jobs get the whole session.
+    items.sort(key=lambda item: hasattr(getattr(item, "module", None), "background_jobs"))
 
 
-RANGE_TESTS = "packaging/test_ansible_core_range.py::"
+_AUTHENTIK = {}
 
 
 def pytest_collection_finish(session):
-    """Start the older ansible-core releases' sanity and unit runs the session includes, in the background
-    (harness/background.py): they need only CPU, which the suite leaves idle while it waits on servers."""
+    """Start, as soon as the session knows it needs them: the CPU-only checks (sanity, lint, galaxy-importer,
+    the older ansible-core releases' units: a test module lists them in ``background_jobs(item)``), niced
+    in one background thread (harness/background.py), on the CPU the suite leaves idle while it waits on
+    servers; and authentik, the slowest server to start (tens of seconds of Python imports)."""
+    if session.config.option.collectonly:
+        return
     jobs = []
     for item in session.items:
-        if RANGE_TESTS in item.nodeid and hasattr(item, "callspec"):
-            version = item.callspec.params["version"]
-            venv, _reason = ansible_cores.core_venv(version)
-            if "sanity" in item.originalname:
-                jobs.append(ansible_cores.sanity_job(version))
-            elif venv:
-                jobs.append(ansible_cores.units_job(version, venv))
+        jobs.extend(getattr(getattr(item, "module", None), "background_jobs", lambda _item: [])(item))
     background.start(jobs)
+    if any("authentik_server" in getattr(item, "fixturenames", ()) for item in session.items):
+        workdir = session.config._tmp_path_factory.mktemp("authentik")
+        _AUTHENTIK["starter"] = authentik.Starter(workdir).begin()
 
 
 def pytest_sessionfinish(session):
@@ -178,17 +181,6 @@ def keycloak_server(tmp_path_factory):
         server.stop()
 
 
-_AUTHENTIK = {}
-
-
-def pytest_collection_finish(session):
-    """authentik takes the longest to start (tens of seconds of Python imports): when a collected test
-    will need it, start it now, in the background, while the tests before it run."""
-    if session.config.option.collectonly:
-        return
-    if any("authentik_server" in getattr(item, "fixturenames", ()) for item in session.items):
-        workdir = session.config._tmp_path_factory.mktemp("authentik")
-        _AUTHENTIK["starter"] = authentik.Starter(workdir).begin()
 
 
 @pytest.fixture(scope="session")

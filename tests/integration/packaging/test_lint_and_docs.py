@@ -1,11 +1,13 @@
 """Galaxy conventions, checked the way users' and Galaxy's tools check them: ansible-test
-sanity, ansible-lint's production profile, and ansible-doc for every plugin and role."""
+sanity, ansible-lint's production profile, and ansible-doc for every plugin and role. Sanity and
+ansible-lint need only CPU: they run in the background from the session's start (``background_jobs``)."""
 import re
 import subprocess
 
 import pytest
 import yaml
 
+from integration.harness import ansible_cores, background
 from integration.harness.ansible import ansible_env
 from integration.harness.env import REPO, venv_bin
 
@@ -18,19 +20,28 @@ def _run(argv, timeout=1200, **kwargs):
     return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False, cwd=REPO, **kwargs)
 
 
+def _lint_job():
+    return background.Job("ansible-lint", [venv_bin("ansible-lint"), "--profile", "production", "--nocolor"],
+                          cwd=str(REPO), env=ansible_env({"ANSIBLE_LINT_SKIP_SCHEMA_UPDATE": "1"}))
+
+
+def background_jobs(item):
+    return {"test_ansible_test_sanity_passes_without_ignore_entries": [ansible_cores.sanity_job(ansible_cores.MAIN)],
+            "test_ansible_lint_production_profile_passes": [_lint_job()]}.get(item.originalname, [])
+
+
 @pytest.mark.slow
 def test_ansible_test_sanity_passes_without_ignore_entries():
-    result = _run([str(REPO / "scripts" / "run-sanity.sh")])
-    errors = [line for line in (result.stdout + result.stderr).splitlines() if line.startswith(("ERROR", "FATAL"))]
-    assert result.returncode == 0, "\n".join(errors) or result.stdout[-4000:] + result.stderr[-4000:]
+    job = background.result(ansible_cores.sanity_job(ansible_cores.MAIN))
+    errors = [line for line in job.output.splitlines() if line.startswith(("ERROR", "FATAL"))]
+    assert job.returncode == 0, "\n".join(errors) or job.output[-8000:]
     assert not list((REPO / "tests" / "sanity").glob("ignore-*.txt"))
 
 
 @pytest.mark.slow
 def test_ansible_lint_production_profile_passes():
-    result = _run([venv_bin("ansible-lint"), "--profile", "production", "--nocolor"],
-                  env=ansible_env({"ANSIBLE_LINT_SKIP_SCHEMA_UPDATE": "1"}))
-    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-6000:]
+    job = background.result(_lint_job())
+    assert job.returncode == 0, job.output[-12000:]
 
 
 @pytest.mark.parametrize("plugin_type,names", [("module", MODULES), ("filter", FILTERS), ("role", ROLES)])
