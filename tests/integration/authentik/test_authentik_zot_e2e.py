@@ -1,0 +1,119 @@
+"""The seeds' flow through the real authentik, end to end, in a real browser (the Keycloak one is
+tests/integration/keycloak/test_seeds_checklist_e2e.py).
+
+zotops.zot.server installs zot (release mirror, real unit) with the seeds' three tiers; zotops.zot.oidc
+registers zot in authentik (provider, application, artifact-workloads and admins bound) beside the
+zot-ci service account with a password (playbooks/harden.yml); chromium signs in to zot through
+authentik's own flow pages; the groups claim maps to the tiers (CI pushes a new tag with skopeo and is
+refused on overwrite, an admin overwrites and deletes); zot-ci's first API key is made from its signed-in
+session; a scheduled rotation puts the successor into a Forgejo store (the real Gitea) and a file; the
+old key stops working and the new one pushes.
+"""
+import json
+import os
+import secrets
+from pathlib import Path
+
+import pytest
+import requests
+
+from integration.harness.ansible import run_playbook
+from integration.harness.browser import authentik_login, browser_key, zot_oidc_sign_in
+from integration.harness.env import REPO
+from integration.harness.oci import MANIFEST, assert_new_tag_pushed_overwrite_refused
+from integration.server.server_helpers import provisioned_host
+
+pytestmark = [pytest.mark.authentik, pytest.mark.zot, pytest.mark.browser, pytest.mark.slow]
+
+PLAYBOOK = Path(__file__).parent / "playbooks" / "harden.yml"
+ROTATE = REPO / "playbooks" / "rotate_api_key.yml"
+SHOTS = REPO / "tests" / "output" / "screenshots" / "authentik-seeds"  # a failed sign-in's last page
+# The seeds' three tiers, by IdP group only.
+THREE_TIERS = {
+    "repositories": {"**": {"anonymousPolicy": ["read"],
+                            "policies": [{"groups": ["artifact-workloads"], "actions": ["read", "create"]}]}},
+    "adminPolicy": {"groups": ["admins"], "actions": ["read", "create", "update", "delete"]},
+}
+
+
+def sign_in(chromium, zot_url, ak, username, password):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    return zot_oidc_sign_in(chromium.new_context(), zot_url, ak.url, authentik_login(username, password),
+                            screenshot=SHOTS / f"{username}-stopped.png")
+
+
+def test_seeds_flow_through_authentik(real_authentik, release_mirror, systemd_path, chromium, gitea_server,
+                                      oci_image, oci_image_factory, skopeo_copy, tmp_path):
+    ak = real_authentik.server  # zot and the browser reach authentik itself (real_authentik resets it after)
+    missing = ak.web_ui_missing()
+    if missing:
+        if os.environ.get("ZOTOPS_REQUIRE_AUTHENTIK") == "1":
+            pytest.fail(missing)
+        pytest.skip(missing)
+    ci_pw = "Ci-" + secrets.token_urlsafe(16)
+    repo = "ci-" + secrets.token_hex(4)
+    assert gitea_server.api("POST", "/user/repos", json={"name": repo}).status_code == 201
+    repo_id = gitea_server.api("GET", f"/repos/{gitea_server.admin_user}/{repo}").json()["id"]
+    with provisioned_host("zotops-ak-seeds-", {"zot_release_base_url": release_mirror.base_url},
+                          systemd_path) as host:
+        zot_url = host.url
+        extra = {"ak_url": ak.url, "ak_token": ak.token, "ak_admins": [ak.admin_user], "ci_password": ci_pw,
+                 "zot_http_external_url": zot_url, "zot_auth_apikey": True, "zot_access_control": THREE_TIERS}
+        hardened = host.run(playbook=PLAYBOOK, verbosity=3, diff=True, **extra)
+        assert hardened.rc == 0, hardened
+        outputs = [hardened.output]
+        oidc = host.config()["http"]["auth"]["openid"]["providers"]["oidc"]
+        assert oidc["issuer"] == f"{ak.url}/application/o/zot/" and "groups" in oidc["scopes"], oidc
+        client_secret = json.loads(Path(oidc["credentialsFile"]).read_text())["clientsecret"]
+        again = host.run(playbook=PLAYBOOK, **extra)
+        assert again.rc == 0 and again.changed == 0, again
+
+        # Anonymous: the catalog answers, a push is refused with 401.
+        assert requests.get(f"{zot_url}/v2/_catalog", timeout=10).status_code == 200
+        assert requests.post(f"{zot_url}/v2/ci/app/blobs/uploads/", timeout=10).status_code == 401
+
+        # zot-ci signs in through authentik's flow pages; its session makes the first key.
+        key1 = browser_key(sign_in(chromium, zot_url, ak, "zot-ci", ci_pw), zot_url, "ci")
+        user = "zot-ci"  # zot names it by preferred_username (a service account has no e-mail)
+        target = f"docker://127.0.0.1:{host.port}/ci/app"
+        # artifact-workloads (the groups claim): a new tag pushes; the same tag again is refused.
+        other = assert_new_tag_pushed_overwrite_refused(skopeo_copy, oci_image, oci_image_factory, zot_url,
+                                                        "ci/app", user, key1)
+
+        # The scheduled rotation: the current key makes its successor, into Forgejo and a file.
+        key_file = tmp_path / "ci.key"
+        key_file.write_text(key1 + "\n")
+        key_file.chmod(0o600)
+        rotated = run_playbook(ROTATE, verbosity=3, diff=True, extra_vars={
+            "zot_apikey_url": zot_url, "zot_apikey_user": user, "zot_apikey_current_key_file": str(key_file),
+            "zot_apikey_state": "rotated", "zot_apikey_test_push_repository": "ci/rotation-probe",
+            "zot_apikey_stores": [
+                {"type": "file", "path": str(key_file)},
+                {"type": "forgejo", "url": gitea_server.url, "token": gitea_server.token,
+                 "owner": gitea_server.admin_user, "repo": repo, "secret_name": "ZOT_CI_API_KEY"}],
+            "zot_apikey_journal_path": str(tmp_path / "journal")})
+        assert rotated.rc == 0, rotated
+        outputs.append(rotated.output)
+        key2 = key_file.read_text().strip()
+        assert key2.startswith("zak_") and key2 != key1
+        assert gitea_server.stored_secrets().get((0, repo_id, "ZOT_CI_API_KEY")) == key2
+        assert requests.get(f"{zot_url}/v2/", auth=(user, key1), timeout=10).status_code == 401
+        assert skopeo_copy(oci_image, f"{target}:2", creds=f"{user}:{key2}").returncode == 0
+
+        # An administrator (authentik's admins group) overwrites and deletes; CI may not delete.
+        admin = ak.admin_user
+        admin_key = browser_key(sign_in(chromium, zot_url, ak, admin, ak.admin_password), zot_url, "break-glass")
+        overwrite = skopeo_copy(other, f"{target}:1", creds=f"{admin}:{admin_key}")
+        assert overwrite.returncode == 0, overwrite.stderr
+        digest = requests.head(f"{zot_url}/v2/ci/app/manifests/2", headers={"Accept": MANIFEST},
+                               timeout=10).headers["Docker-Content-Digest"]
+        assert requests.delete(f"{zot_url}/v2/ci/app/manifests/{digest}", auth=(user, key2),
+                               timeout=10).status_code == 403
+        assert requests.delete(f"{zot_url}/v2/ci/app/manifests/{digest}", auth=(admin, admin_key),
+                               timeout=10).status_code == 202
+        assert requests.get(f"{zot_url}/v2/ci/app/manifests/2", timeout=10).status_code == 404
+
+        # No secret in the -vvv --diff output of the plays.
+        for value in (ci_pw, client_secret, ak.token, ak.admin_password, key1, key2, gitea_server.token):
+            for output in outputs:
+                assert value not in output
