@@ -66,9 +66,12 @@ def zot_oidc_sign_in(context, zot_url, idp_url, answer, screenshot=None):
         answer(page)
         page.wait_for_url(lambda url: url.startswith(zot_url) and "/zot/auth/callback/" not in url, timeout=TIMEOUT)
     except PlaywrightError as exc:
-        if screenshot:
-            page.screenshot(path=str(screenshot))
-        text = " ".join(page.evaluate(PAGE_TEXT).split())[:500]
+        try:  # the page may still be navigating, or be chromium's own error page
+            if screenshot:
+                page.screenshot(path=str(screenshot))
+            text = " ".join(page.evaluate(PAGE_TEXT).split())[:500]
+        except PlaywrightError:
+            text = ""
         raise AssertionError(f"the sign-in stopped at {page.url}: {text!r} ({exc.message.splitlines()[0]})") from None
     assert callbacks and callbacks[0].startswith(f"{zot_url}/zot/auth/callback/oidc?"), callbacks
     assert any(c["name"] == "session" for c in context.cookies(zot_url)), "zot set no session cookie"
