@@ -22,7 +22,7 @@ import pytest
 import requests
 
 from integration.harness.ansible import run_playbook
-from integration.harness.browser import browser_key
+from integration.harness.browser import browser_key, keycloak_login, zot_oidc_sign_in
 from integration.harness.oci import MANIFEST, assert_new_tag_pushed_overwrite_refused
 from integration.keycloak.kc_helpers import PLAYBOOKS
 from integration.server.server_helpers import provisioned_host
@@ -40,18 +40,7 @@ THREE_TIERS = {
 
 def sign_in(context, zot_url, keycloak_url, username, password):
     """zot's login -> Keycloak's page -> zot's callback; returns the page, signed in to zot."""
-    page = context.new_page()
-    page.goto(f"{zot_url}/zot/auth/login?provider=oidc&callback_ui={zot_url}/v2/")
-    page.wait_for_url(lambda url: url.startswith(keycloak_url), timeout=30000)
-    page.fill("#username", username)
-    page.fill("#password", password)
-    callbacks = []
-    page.on("request", lambda request: callbacks.append(request.url) if "/zot/auth/callback/oidc" in request.url else None)
-    page.click("#kc-login")
-    page.wait_for_url(lambda url: url.startswith(zot_url) and "/zot/auth/callback/" not in url, timeout=30000)
-    assert callbacks and callbacks[0].startswith(f"{zot_url}/zot/auth/callback/oidc?"), callbacks
-    assert any(c["name"] == "session" for c in context.cookies(zot_url)), "zot set no session cookie"
-    return page
+    return zot_oidc_sign_in(context, zot_url, keycloak_url, keycloak_login(username, password))
 
 
 def test_seeds_checklist_and_uncertainties(keycloak_server, realm, release_mirror, systemd_path, registry_upstream,
