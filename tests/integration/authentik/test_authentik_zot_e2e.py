@@ -17,16 +17,15 @@ from pathlib import Path
 import pytest
 import requests
 
-from integration.harness.ansible import run_playbook
 from integration.harness.browser import authentik_login, browser_key, zot_oidc_sign_in
 from integration.harness.env import REPO
-from integration.harness.oci import MANIFEST, assert_new_tag_pushed_overwrite_refused
+from integration.harness.oci import assert_admin_overwrites_and_deletes, assert_new_tag_pushed_overwrite_refused
+from integration.harness.rotation import scheduled_rotation
 from integration.server.server_helpers import provisioned_host
 
 pytestmark = [pytest.mark.authentik, pytest.mark.zot, pytest.mark.browser, pytest.mark.slow]
 
 PLAYBOOK = Path(__file__).parent / "playbooks" / "harden.yml"
-ROTATE = REPO / "playbooks" / "rotate_api_key.yml"
 SHOTS = REPO / "tests" / "output" / "screenshots" / "authentik-seeds"  # a failed sign-in's last page
 # The seeds' three tiers, by IdP group only.
 THREE_TIERS = {
@@ -81,37 +80,18 @@ def test_seeds_flow_through_authentik(real_authentik, release_mirror, systemd_pa
                                                         "ci/app", user, key1)
 
         # The scheduled rotation: the current key makes its successor, into Forgejo and a file.
-        key_file = tmp_path / "ci.key"
-        key_file.write_text(key1 + "\n")
-        key_file.chmod(0o600)
-        rotated = run_playbook(ROTATE, verbosity=3, diff=True, extra_vars={
-            "zot_apikey_url": zot_url, "zot_apikey_user": user, "zot_apikey_current_key_file": str(key_file),
-            "zot_apikey_state": "rotated", "zot_apikey_test_push_repository": "ci/rotation-probe",
-            "zot_apikey_stores": [
-                {"type": "file", "path": str(key_file)},
-                {"type": "forgejo", "url": gitea_server.url, "token": gitea_server.token,
-                 "owner": gitea_server.admin_user, "repo": repo, "secret_name": "ZOT_CI_API_KEY"}],
-            "zot_apikey_journal_path": str(tmp_path / "journal")})
-        assert rotated.rc == 0, rotated
+        rotated, key2 = scheduled_rotation(zot_url, user, key1, tmp_path, stores=[
+            {"type": "forgejo", "url": gitea_server.url, "token": gitea_server.token,
+             "owner": gitea_server.admin_user, "repo": repo, "secret_name": "ZOT_CI_API_KEY"}])
         outputs.append(rotated.output)
-        key2 = key_file.read_text().strip()
-        assert key2.startswith("zak_") and key2 != key1
         assert gitea_server.stored_secrets().get((0, repo_id, "ZOT_CI_API_KEY")) == key2
-        assert requests.get(f"{zot_url}/v2/", auth=(user, key1), timeout=10).status_code == 401
         assert skopeo_copy(oci_image, f"{target}:2", creds=f"{user}:{key2}").returncode == 0
 
         # An administrator (authentik's admins group) overwrites and deletes; CI may not delete.
-        admin = ak.admin_user
-        admin_key = browser_key(sign_in(chromium, zot_url, ak, admin, ak.admin_password), zot_url, "break-glass")
-        overwrite = skopeo_copy(other, f"{target}:1", creds=f"{admin}:{admin_key}")
-        assert overwrite.returncode == 0, overwrite.stderr
-        digest = requests.head(f"{zot_url}/v2/ci/app/manifests/2", headers={"Accept": MANIFEST},
-                               timeout=10).headers["Docker-Content-Digest"]
-        assert requests.delete(f"{zot_url}/v2/ci/app/manifests/{digest}", auth=(user, key2),
-                               timeout=10).status_code == 403
-        assert requests.delete(f"{zot_url}/v2/ci/app/manifests/{digest}", auth=(admin, admin_key),
-                               timeout=10).status_code == 202
-        assert requests.get(f"{zot_url}/v2/ci/app/manifests/2", timeout=10).status_code == 404
+        admin_key = browser_key(sign_in(chromium, zot_url, ak, ak.admin_user, ak.admin_password), zot_url,
+                                "break-glass")
+        assert_admin_overwrites_and_deletes(skopeo_copy, other, zot_url, "ci/app", (user, key2),
+                                            (ak.admin_user, admin_key))
 
         # No secret in the -vvv --diff output of the plays.
         for value in (ci_pw, client_secret, ak.token, ak.admin_password, key1, key2, gitea_server.token):
