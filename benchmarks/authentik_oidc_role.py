@@ -16,6 +16,7 @@ Usage:
 """
 import argparse
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -59,6 +60,7 @@ def timed(playbook, proxy=None, **extra):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--show-requests", action="store_true", help="list the last no-op's requests")
     args = parser.parse_args()
     started_here = None
     url, token = os.environ.get("ZOTOPS_BENCH_AUTHENTIK_URL"), os.environ.get("ZOTOPS_BENCH_AUTHENTIK_TOKEN")
@@ -90,6 +92,7 @@ def main():
             rows["floor"].append(timed(floor))
             rows["create"].append(timed(playbook, proxy, **common))
             rows["no-op"].append(timed(playbook, proxy, **common))
+            noop_log = [dict(r) for r in proxy.log]
             timed(playbook, proxy, oidc_state="absent", **common)
         print(f"{'run':8} {'median s':>9} {'changed':>8}  requests to authentik (last run)")
         for name, results in rows.items():
@@ -98,10 +101,16 @@ def main():
             counted = ", ".join(f"{n} {m}" for m, n in sorted(requests_made.items())) or "-"
             total = sum(requests_made.values())
             print(f"{name:8} {median:9.2f} {changed:8d}  {total} ({counted})")
+        if args.show_requests:
+            print("the last no-op's requests:")
+            for r in noop_log:
+                query = "&".join(f"{k}={v}" for k, v in sorted(r["query"].items()))
+                print(f"  {r['method']} {r['path']}{'?' + query if query else ''}")
     finally:
         proxy.stop()
         if started_here is not None:
             started_here.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

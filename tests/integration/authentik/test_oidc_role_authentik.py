@@ -33,7 +33,6 @@ PLAYBOOK = """\
         zot_oidc_state: "{{ oidc_state | default('present') }}"
         zot_oidc_authentik_url: "{{ ak_url }}"
         zot_oidc_authentik_token: "{{ ak_token }}"
-        zot_oidc_authentik_timeout: 10
         zot_oidc_authentik_signing_key: "{{ signing_key | default('authentik Self-signed Certificate') }}"
         zot_oidc_authentik_ci_group: "{{ ci_group | default('') }}"
         zot_oidc_authentik_access_groups: "{{ access_groups | default([]) }}"

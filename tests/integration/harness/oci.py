@@ -85,3 +85,18 @@ def assert_new_tag_pushed_overwrite_refused(skopeo_copy, oci_image, oci_image_fa
                        headers={"Content-Type": MANIFEST}, timeout=30)
     assert put.status_code == 403, (put.status_code, put.text)
     return other
+
+
+def assert_admin_overwrites_and_deletes(skopeo_copy, rebuild, zot_url, repo, ci, admin):
+    """The admin tier: ``admin`` ((user, key)) overwrites tag 1 with ``rebuild`` and deletes tag 2's
+    manifest, which ``ci`` ((user, key), create-only) may not delete."""
+    import requests  # only the tests that push need it
+
+    target = f"docker://{zot_url.split('://', 1)[1]}/{repo}"
+    overwrite = skopeo_copy(rebuild, f"{target}:1", creds=":".join(admin))
+    assert overwrite.returncode == 0, overwrite.stderr
+    digest = requests.head(f"{zot_url}/v2/{repo}/manifests/2", headers={"Accept": MANIFEST},
+                           timeout=10).headers["Docker-Content-Digest"]
+    assert requests.delete(f"{zot_url}/v2/{repo}/manifests/{digest}", auth=ci, timeout=10).status_code == 403
+    assert requests.delete(f"{zot_url}/v2/{repo}/manifests/{digest}", auth=admin, timeout=10).status_code == 202
+    assert requests.get(f"{zot_url}/v2/{repo}/manifests/2", timeout=10).status_code == 404

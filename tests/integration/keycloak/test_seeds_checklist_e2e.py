@@ -21,15 +21,14 @@ from pathlib import Path
 import pytest
 import requests
 
-from integration.harness.ansible import run_playbook
-from integration.harness.browser import browser_key
-from integration.harness.oci import MANIFEST, assert_new_tag_pushed_overwrite_refused
+from integration.harness.browser import browser_key, keycloak_login, zot_oidc_sign_in
+from integration.harness.oci import MANIFEST, assert_admin_overwrites_and_deletes, assert_new_tag_pushed_overwrite_refused
+from integration.harness.rotation import scheduled_rotation
 from integration.keycloak.kc_helpers import PLAYBOOKS
 from integration.server.server_helpers import provisioned_host
 
 pytestmark = [pytest.mark.keycloak, pytest.mark.zot, pytest.mark.browser, pytest.mark.slow]
 
-ROTATE = Path(__file__).resolve().parents[3] / "playbooks" / "rotate_api_key.yml"
 # The seeds' three tiers, by IdP group only.
 THREE_TIERS = {
     "repositories": {"**": {"anonymousPolicy": ["read"],
@@ -40,18 +39,7 @@ THREE_TIERS = {
 
 def sign_in(context, zot_url, keycloak_url, username, password):
     """zot's login -> Keycloak's page -> zot's callback; returns the page, signed in to zot."""
-    page = context.new_page()
-    page.goto(f"{zot_url}/zot/auth/login?provider=oidc&callback_ui={zot_url}/v2/")
-    page.wait_for_url(lambda url: url.startswith(keycloak_url), timeout=30000)
-    page.fill("#username", username)
-    page.fill("#password", password)
-    callbacks = []
-    page.on("request", lambda request: callbacks.append(request.url) if "/zot/auth/callback/oidc" in request.url else None)
-    page.click("#kc-login")
-    page.wait_for_url(lambda url: url.startswith(zot_url) and "/zot/auth/callback/" not in url, timeout=30000)
-    assert callbacks and callbacks[0].startswith(f"{zot_url}/zot/auth/callback/oidc?"), callbacks
-    assert any(c["name"] == "session" for c in context.cookies(zot_url)), "zot set no session cookie"
-    return page
+    return zot_oidc_sign_in(context, zot_url, keycloak_url, keycloak_login(username, password))
 
 
 def test_seeds_checklist_and_uncertainties(keycloak_server, realm, release_mirror, systemd_path, registry_upstream,
@@ -93,32 +81,16 @@ def test_seeds_checklist_and_uncertainties(keycloak_server, realm, release_mirro
         other = assert_new_tag_pushed_overwrite_refused(skopeo_copy, oci_image, oci_image_factory, zot_url, "ci/app", user, key1)
 
         # Rotation with no human, as a scheduler runs it: the browser-made key makes its successor.
-        key_file = tmp_path / "ci.key"
-        key_file.write_text(key1 + "\n")
-        key_file.chmod(0o600)
-        rotated = run_playbook(ROTATE, verbosity=3, diff=True, extra_vars={
-            "zot_apikey_url": zot_url, "zot_apikey_user": user, "zot_apikey_current_key_file": str(key_file),
-            "zot_apikey_state": "rotated", "zot_apikey_test_push_repository": "ci/rotation-probe",
-            "zot_apikey_stores": [{"type": "file", "path": str(key_file)}],
-            "zot_apikey_journal_path": str(tmp_path / "journal")})
-        assert rotated.rc == 0, rotated
+        rotated, key2 = scheduled_rotation(zot_url, user, key1, tmp_path)
         outputs.append(rotated.output)
-        key2 = key_file.read_text().strip()
-        assert key2 != key1 and requests.get(f"{zot_url}/v2/", auth=(user, key1), timeout=10).status_code == 401
         assert skopeo_copy(oci_image, f"{target}:2", creds=f"{user}:{key2}").returncode == 0  # uncertainty 3
 
         # An admin (admins group) overwrites and deletes.
         admin_context = chromium.new_context()
         admin_key = browser_key(sign_in(admin_context, zot_url, keycloak_server.url, "zot-admin", admin_pw),
                                 zot_url, "break-glass")
-        admin = "zot-admin@example.test"
-        assert skopeo_copy(other, f"{target}:1", creds=f"{admin}:{admin_key}").returncode == 0
-        digest = requests.head(f"{zot_url}/v2/ci/app/manifests/2", headers={"Accept": MANIFEST},
-                               timeout=10).headers["Docker-Content-Digest"]
-        assert requests.delete(f"{zot_url}/v2/ci/app/manifests/{digest}", auth=(user, key2), timeout=10).status_code == 403
-        assert requests.delete(f"{zot_url}/v2/ci/app/manifests/{digest}", auth=(admin, admin_key),
-                               timeout=10).status_code == 202
-        assert requests.get(f"{zot_url}/v2/ci/app/manifests/2", timeout=10).status_code == 404
+        assert_admin_overwrites_and_deletes(skopeo_copy, other, zot_url, "ci/app", (user, key2),
+                                            ("zot-admin@example.test", admin_key))
 
         # The CI account leaves artifact-workloads in the IdP. Its key keeps the groups zot stored at
         # the last OIDC login, until the account signs in again (uncertainty 3, measured).
