@@ -12,7 +12,6 @@ __metaclass__ = type
 import copy
 
 from ansible.errors import AnsibleFilterError
-from ansible.module_utils.six import string_types
 
 from ansible_collections.zotops.zot.plugins.module_utils.zot_releases import (
     DESCRIPTION, FIRST_RELEASE, OLDEST_SUPPORTED, binary_version, older_than, version_key)
@@ -67,7 +66,7 @@ def zot_release_problems(config, version, access=None):
             if immutable in (None, False):
                 continue
             where = "zot_access.tiers.%s.immutable_tags" % name
-            if isinstance(immutable, string_types) and _lacks(version, "policy_conditions"):
+            if isinstance(immutable, str) and _lacks(version, "policy_conditions"):
                 problems.append(_needs(version, "policy_conditions", where))
             elif _lacks(version, "latest_is_update"):
                 problems.append(_needs(version, "latest_is_update", where))
@@ -101,7 +100,7 @@ def zot_binary_version(path):
     """{version, commit, source}: the zot release a binary on the controller is ('2.1.20'; None when it
     carries no release stamp), read without running it (so a binary for another OS or architecture works
     too): the module version a `go install` build records, else the release stamp among its bytes."""
-    if not isinstance(path, string_types) or not path:
+    if not isinstance(path, str) or not path:
         raise AnsibleFilterError("zotops.zot.zot_binary_version expects the path of a zot binary")
     return binary_version(path)
 

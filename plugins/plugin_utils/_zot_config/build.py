@@ -11,7 +11,7 @@ __metaclass__ = type
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.zotops.zot.plugins.plugin_utils._zot_config.extensions import _extensions
-from ansible_collections.zotops.zot.plugins.plugin_utils._zot_config.http import _auth, _ratelimit, _tls
+from ansible_collections.zotops.zot.plugins.plugin_utils._zot_config.http_section import _auth, _ratelimit, _tls
 from ansible_collections.zotops.zot.plugins.plugin_utils._zot_config.storage import _storage
 from ansible_collections.zotops.zot.plugins.plugin_utils._zot_config.values import (
     _abs_path, _fail, _get, _http_url, _int, _str)

@@ -59,13 +59,17 @@ def _private_ca_pair(directory):
     ca_cert, ca_key = directory / "ca.crt", directory / "ca.key"
     cert, key, csr = directory / "registry.crt", directory / "registry.key", directory / "registry.csr"
     extfile = directory / "san.ext"
-    extfile.write_text("subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n")
+    # The extensions a strict verifier asks for (Python 3.13's default VERIFY_X509_STRICT): keyUsage on
+    # the CA, key identifiers and usages on zot's certificate.
+    extfile.write_text("subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n"
+                       "keyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n"
+                       "subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid,issuer\n")
 
     def openssl(*args):
         subprocess.run(["openssl", *args], check=True, capture_output=True)
 
     openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=zotops test private CA", "-days", "2",
-            "-keyout", str(ca_key), "-out", str(ca_cert))
+            "-addext", "keyUsage=critical,keyCertSign,cRLSign", "-keyout", str(ca_key), "-out", str(ca_cert))
     openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(csr))
     openssl("x509", "-req", "-in", str(csr), "-CA", str(ca_cert), "-CAkey", str(ca_key), "-CAcreateserial",
             "-days", "2", "-extfile", str(extfile), "-out", str(cert))

@@ -2,7 +2,8 @@
 # Copyright: (c) 2026, zotops maintainers
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""zot's http section: TLS, rate limits and authentication (htpasswd, LDAP, OpenID, API keys)."""
+"""zot's http section: TLS, rate limits and authentication (htpasswd, LDAP, OpenID, API keys). Not named
+http.py: pylint on Python 3.13 reads a module of that name as the standard library's http package."""
 
 from __future__ import absolute_import, division, print_function
 
