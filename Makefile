@@ -12,7 +12,7 @@ setup:
 	@scripts/setup-dev-env.sh
 
 test: setup
-	@$(VENV)/bin/pytest $(PYTEST_ARGS)
+	@scripts/run-tests.sh $(PYTEST_ARGS)
 
 unit: setup
 	@$(VENV)/bin/pytest tests/unit $(PYTEST_ARGS)
