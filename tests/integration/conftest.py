@@ -181,8 +181,6 @@ def keycloak_server(tmp_path_factory):
         server.stop()
 
 
-
-
 @pytest.fixture(scope="session")
 def authentik_server(tmp_path_factory):
     """The real authentik (tests/integration/harness/authentik.py), once per session; skips with the exact
