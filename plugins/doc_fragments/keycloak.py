@@ -62,9 +62,9 @@ options:
     type: path
   timeout:
     description:
-      - Seconds to wait for each HTTP request.
+      - Seconds to wait for each HTTP request. Creating a realm on a busy Keycloak can take more than 10.
     type: int
-    default: 10
+    default: 30
   retries:
     description:
       - How many times a request is retried when Keycloak cannot be reached or answers 502/503/504,

@@ -48,7 +48,7 @@ def keycloak_argument_spec():
         token=dict(type='str', no_log=True),
         validate_certs=dict(type='bool', default=True),
         ca_path=dict(type='path'),
-        timeout=dict(type='int', default=10),
+        timeout=dict(type='int', default=30),
         retries=dict(type='int', default=2),
     )
 
@@ -114,7 +114,7 @@ class KeycloakClient(object):
     def __init__(self, params, sleep=time.sleep, opener=None):
         self.url = (params.get('keycloak_url') or '').rstrip('/')
         self.params = params
-        self.timeout = params.get('timeout') or 10
+        self.timeout = params.get('timeout') or 30
         self.retries = max(0, params.get('retries') if params.get('retries') is not None else 2)
         self._sleep = sleep
         self._open = opener or open_url

@@ -5,7 +5,7 @@ CHROMIUM = "/usr/bin/chromium"
 # The machine's network is closed: without these, chromium retries Google's hosts at every start.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-TIMEOUT = 30000  # ms: one page of a sign-in, on two shared cores
+TIMEOUT = 60000  # ms: one page of a sign-in, on two shared cores
 # A page's text, shadow roots included (authentik's flow pages are web components).
 PAGE_TEXT = """() => { const out = [];
   const walk = (n) => { if (n.nodeType === 3) { out.push(n.textContent); return; }
