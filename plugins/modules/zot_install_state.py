@@ -206,7 +206,9 @@ content:
   returned: always
   type: dict
 service:
-  description: C(active) and C(enabled) of O(systemd_unit), as C(systemctl is-active) and C(is-enabled) report them.
+  description:
+    - C(active) and C(enabled) of O(systemd_unit), as C(systemctl is-active) and C(is-enabled) report them (read in one
+      C(systemctl show) call).
   returned: when O(systemd_unit) is given and the host has C(systemctl)
   type: dict
   sample: {"active": true, "enabled": true}
@@ -293,9 +295,12 @@ def main():
         result['ansible_facts'] = facts
     systemctl = module.get_bin_path('systemctl') if p['systemd_unit'] else None
     if systemctl:
-        active = module.run_command([systemctl, 'is-active', p['systemd_unit']])
-        enabled = module.run_command([systemctl, 'is-enabled', p['systemd_unit']])
-        result['service'] = {'active': active[1].strip() == 'active', 'enabled': enabled[1].strip() == 'enabled'}
+        # One call for both (what `is-active` and `is-enabled` print are these two properties).
+        _rc, out, _err = module.run_command([systemctl, 'show', p['systemd_unit'], '--property=ActiveState',
+                                             '--property=UnitFileState'])
+        found = dict(line.strip().split('=', 1) for line in out.splitlines() if '=' in line)
+        result['service'] = {'active': found.get('ActiveState') == 'active',
+                             'enabled': found.get('UnitFileState') == 'enabled'}
     if p['extensions_of'] and os.path.isfile(p['extensions_of']):
         found, source = binary_extensions(p['extensions_of'])
         result['binary_extensions'] = {'extensions': found, 'source': source}
