@@ -94,7 +94,7 @@ options:
       platform:
         description:
           - Go's name of the only platform this entry is for, as zot's release assets name it (V(linux-amd64),
-            V(linux-arm64)): on a host of another platform the entry is left out.
+            V(linux-arm64)). On a host of another platform the entry is left out.
         type: str
         version_added: 0.3.0
       service_manager:
