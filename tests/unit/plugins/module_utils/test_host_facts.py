@@ -38,6 +38,10 @@ def test_facts_are_setups_for_this_host_without_the_dns_lookup():
     assert ours == dict((key, value) for key, value in setup.items() if key not in ("fqdn", "domain"))
 
 
+def _failing_ps(*_args, **_kwargs):
+    return 1, "", ""
+
+
 @pytest.mark.parametrize("comm, links, found", [
     ("systemd\n", {}, "systemd"),
     ("runit-init\n", {}, "runit"),
@@ -50,8 +54,7 @@ def test_service_manager_follows_setups_rules(monkeypatch, comm, links, found):
     monkeypatch.setattr(facts_module.os.path, "islink", lambda path: path in links)
     monkeypatch.setattr(facts_module.os, "readlink", lambda path: links[path])
     monkeypatch.setattr(facts_module.os.path, "exists", lambda path: path == "/etc/init.d/")
-    failing_ps = lambda *_args, **_kwargs: (1, "", "")  # noqa: E731
-    assert facts_module.service_mgr("Linux", lambda name: None, failing_ps) == found
+    assert facts_module.service_mgr("Linux", lambda name: None, _failing_ps) == found
 
 
 def test_darwin_without_proc_is_launchd(monkeypatch):
