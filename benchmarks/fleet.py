@@ -18,10 +18,15 @@ N and under floor + 1.5 s on one host; the binary downloaded once per converge a
 
 Usage (as root, after scripts/setup-dev-env.sh, with the zot binary the harness uses):
   .venv/bin/python benchmarks/fleet.py [--runs 1] [--noop-runs 3] [--sizes 1,2,4,8] [--profile] [--pipelining]
+                                       [--gather-facts]
 
+Settings: Ansible's defaults (ansible.cfg none, SSH with ControlPersist, pipelining off), forks = N, and plays
+without fact gathering (the role reads the facts it needs in its one module call), floor and role alike.
 --profile adds Ansible's profile_tasks callback to one no-op run per N and prints its slowest tasks.
 --pipelining sets ansible_pipelining for floor and role alike (Ansible's documented speed-up: one SSH
 round trip per module instead of three; it needs `requiretty` off in sudoers, Debian's default).
+--gather-facts makes both plays gather facts, as a play does by default: the floor is then Ansible's fact
+gathering plus one task, and the role's cost above it is what it adds to such a play.
 """
 import argparse
 import os
@@ -47,6 +52,7 @@ from integration.fleet.fleet import Fleet  # noqa: E402
 # The same play and variables as benchmarks/server_role.py (the seeds' three tiers with htpasswd users).
 from server_role import ROLE_PLAY, ROLE_VARS  # noqa: E402  pylint: disable=wrong-import-position
 FLOOR_PLAY = "- hosts: all\n  gather_facts: false\n  tasks:\n    - ansible.builtin.ping:\n"
+GATHERING = ("gather_facts: false", "gather_facts: true")
 
 
 def tx_bytes(host):
@@ -133,6 +139,7 @@ def main():
     parser.add_argument("--pipelining", action="store_true")
     parser.add_argument("--sizes", default="1,2,4,8")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--gather-facts", action="store_true")
     args = parser.parse_args()
     if args.pipelining:
         PIPELINING["ansible_pipelining"] = True
@@ -145,14 +152,17 @@ def main():
     if reason:
         raise SystemExit(reason)
     work = Path(tempfile.mkdtemp(prefix="zotops-fleet-bench-"))
-    (work / "role.yml").write_text(ROLE_PLAY)
-    (work / "floor.yml").write_text(FLOOR_PLAY)
+    plays = {"role.yml": ROLE_PLAY, "floor.yml": FLOOR_PLAY}
+    for name, play in plays.items():
+        assert GATHERING[0] in play
+        (work / name).write_text(play.replace(*GATHERING) if args.gather_facts else play)
     mirror = ReleaseMirror(work / "mirror", VERSIONS["ZOT_VERSION"], binary).start()
     binary_size = os.path.getsize(binary)
     # Ansible's ssh_args compress by default (-C): the bytes sent are the compressed binary.
     print(f"zotops.zot.server over N booted hosts (SSH + become, forks = N), zot {VERSIONS['ZOT_VERSION']}, "
           f"minimum of {args.runs} fresh / {args.runs * args.noop_runs} no-op runs; binary {binary_size / 2**20:.1f} MiB; "
-          f"pipelining {'on' if args.pipelining else 'off (Ansible default)'}", flush=True)
+          f"pipelining {'on' if args.pipelining else 'off (Ansible default)'}; "
+          f"plays {'gather facts (Ansible default)' if args.gather_facts else 'gather no facts'}", flush=True)
     print(f"load average before: {' '.join(f'{n:.2f}' for n in os.getloadavg())}", flush=True)
     print(f"{'N':>2} {'run':<16} {'seconds':>8} {'x floor':>8} {'above floor':>12} {'median':>8}", flush=True)
     verdicts = []

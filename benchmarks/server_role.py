@@ -5,7 +5,7 @@ On one simulated host (every path under a temp dir, its own systemd unit run by
 docker-systemctl-replacement, the real zot from the harness's release mirror), it times:
 
 - floor: a one-task playbook (ansible.builtin.ping) with the same inventory and interpreter;
-  the role's plays gather no facts (the role gathers the minimal subset it needs itself);
+  the role's plays gather no facts (the role reads the few it needs in its one module call);
 - fresh converge: the role on a host with nothing installed (includes the controller download);
 - no-op converge: the same role and variables again (changed=0);
 - check: `--check` of the same role and variables on the converged host.
@@ -34,8 +34,8 @@ from integration.harness.env import VERSIONS  # noqa: E402
 from integration.harness.mirror import ReleaseMirror  # noqa: E402
 from integration.server.server_helpers import Host, systemctl_dir  # noqa: E402
 
-# The role gathers the few facts it needs itself (gather_subset min), so the play gathers none: the
-# figures are the role's own cost, comparable with the floor's one-task play.
+# The role reads the few facts it needs (platform, service manager, user) in its one module call, so the
+# play gathers none: the figures are the role's own cost, comparable with the floor's one-task play.
 ROLE_PLAY = """- name: zotops.zot.server
   hosts: all
   gather_facts: false

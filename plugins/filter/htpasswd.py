@@ -184,9 +184,27 @@ def htpasswd(existing, users, rounds=12, exclusive=True, var_name="zot_htpasswd_
     return "".join("%s:%s\n" % (name, hashed) for name, hashed in lines)
 
 
-def htpasswd_changes(existing, users, exclusive=True, var_name="zot_htpasswd_users"):
-    """Which users a new htpasswd file would add, update, remove or leave alone (names only, no hashes)."""
+def htpasswd_changes(existing, users, exclusive=True, var_name="zot_htpasswd_users", new=None):
+    """Which users a new htpasswd file would add, update, remove or leave alone (names only, no hashes).
+
+    With ``new`` (the new file's text, from htpasswd()), the two files are compared and ``users`` is not
+    read: no password is checked against bcrypt again."""
+    if new is not None:
+        return _file_changes(existing, new)
     _lines, changes = _plan(existing, users, 4, exclusive, var_name, hash_new=False)
+    return changes
+
+
+def _file_changes(existing, new):
+    before, after = parse_htpasswd(existing), dict(parse_htpasswd(new))
+    changes = {"added": [], "updated": [], "removed": [], "unchanged": []}
+    for name, hashed in before:
+        if name not in after:
+            changes["removed"].append(name)
+    old = dict(before)
+    for name, hashed in parse_htpasswd(new):
+        key = "added" if name not in old else ("unchanged" if old[name] == hashed else "updated")
+        changes[key].append(name)
     return changes
 
 

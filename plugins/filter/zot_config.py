@@ -24,7 +24,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.zotops.zot.plugins.module_utils.zot_binary import binary_extensions
 from ansible_collections.zotops.zot.plugins.module_utils.zot_credentials import credentials_text
-from ansible_collections.zotops.zot.plugins.plugin_utils._release_checksums import release_checksum
+from ansible_collections.zotops.zot.plugins.plugin_utils._release_checksums import release_checksum, release_checksums
 from ansible_collections.zotops.zot.plugins.plugin_utils._zot_config.build import build_config
 from ansible_collections.zotops.zot.plugins.plugin_utils._zot_config.extensions import extension_problems
 from ansible_collections.zotops.zot.plugins.plugin_utils._zot_config.masking import masked_diff, secret_paths
@@ -77,6 +77,38 @@ def zot_file_specs(files, owner, group, mode="0600"):
     return specs
 
 
+def zot_binary_specs(platforms, install_dir, version, variant="full", owner="root", group="root", link=None,
+                     sha256="", checksums=""):
+    """{files, links}: what zotops.zot.zot_install_state compares for the release binary of each Go platform
+    in ``platforms`` (``linux-amd64``): the binary at ``install_dir/zot-v<version>-<platform>[-minimal]``,
+    its SHA-256 record beside it and ``link`` pointing at it. With more than one platform each entry names
+    its own, so the module keeps the host's. The SHA-256 is ``sha256`` (the same for every platform: a
+    given checksum or local file) or the release's (``checksums``, the text of its checksums file);
+    unknown (no checksums cached yet, or none for that platform), the content is not compared."""
+    if isinstance(platforms, str) or not isinstance(platforms, (list, tuple)) or not platforms:
+        raise AnsibleFilterError("zotops.zot.zot_binary_specs expects a list of Go platforms such as ['linux-amd64']")
+    suffix = "-minimal" if variant == "minimal" else ""
+    specs = {"files": [], "links": []}
+    for platform in platforms:
+        path = "%s/zot-v%s-%s%s" % (str(install_dir).rstrip("/"), version, platform, suffix)
+        digest = sha256 or release_checksums(checksums).get("zot-%s%s" % (platform, suffix), "")
+        only = {"platform": platform} if len(platforms) > 1 else {}
+        binary = dict(only, path=path, owner=owner, group=group, mode="0755")
+        if digest:
+            stamp = path + ".sha256"
+            binary.update(sha256=digest, stamp=stamp)
+            specs["files"].append(binary)
+            # The record install.yml writes after the binary, in sha256sum's format.
+            record = "%s  %s\n" % (digest, path.rsplit("/", 1)[-1])
+            specs["files"].append(dict(only, path=stamp, owner=owner, group=group, mode="0644",
+                                       sha256=hashlib.sha256(record.encode("utf-8")).hexdigest()))
+        else:
+            specs["files"].append(binary)
+        if link:
+            specs["links"].append(dict(only, path=link, target=path))
+    return specs
+
+
 def zot_config_secret_paths(config):
     """Dotted paths of keys in a zot config that hold a secret value inline (should be empty)."""
     return secret_paths(config)
@@ -116,6 +148,7 @@ class FilterModule(object):
             "zot_credential_files": zot_credential_files,
             "zot_credentials_text": zot_credentials_text,
             "zot_file_specs": zot_file_specs,
+            "zot_binary_specs": zot_binary_specs,
             "zot_config_secret_paths": zot_config_secret_paths,
             "zot_config_masked_diff": zot_config_masked_diff,
             "zot_binary_extensions": zot_binary_extensions,

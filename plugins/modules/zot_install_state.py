@@ -20,6 +20,10 @@ description:
     instead of one per file.
   - Reads only; returns the text of the files named in O(read) (the role reads the live configuration and
     the htpasswd file this way), so register it in a task with C(no_log) when one of them is secret.
+  - With O(gather_facts), it also returns the host's platform, service manager and user facts, so a play
+    that gathered no facts needs no M(ansible.builtin.setup) call of its own; an entry of O(files) or
+    O(links) can be given for one platform or service manager only, for a caller that does not know the
+    host's yet.
 author:
   - zotops maintainers (@zotops)
 extends_documentation_fragment:
@@ -32,6 +36,14 @@ attributes:
     description: Nothing to show; the module changes nothing.
     support: none
 options:
+  gather_facts:
+    description:
+      - Also return, as RV(ansible_facts), the facts M(ansible.builtin.setup) gathers with
+        C(gather_subset=[platform, service_mgr, user]) (C(system), C(architecture), C(service_mgr),
+        C(user_dir), C(user_uid), ...), except C(fqdn) and C(domain), which need a DNS lookup.
+    type: bool
+    default: false
+    version_added: 0.3.0
   user:
     description: Service user whose existence is reported in RV(user_exists).
     type: str
@@ -79,6 +91,16 @@ options:
       sha256:
         description: SHA-256 (hex) of the content the file should have; not compared when omitted.
         type: str
+      platform:
+        description:
+          - Go's name of the only platform this entry is for, as zot's release assets name it (V(linux-amd64),
+            V(linux-arm64)). On a host of another platform the entry is left out.
+        type: str
+        version_added: 0.3.0
+      service_manager:
+        description: The only service manager (the C(service_mgr) fact, such as V(systemd)) this entry is for.
+        type: str
+        version_added: 0.3.0
       stamp:
         description:
           - A file whose first 64 characters are the SHA-256 of this file, written right after this file was
@@ -100,13 +122,17 @@ options:
         description: Target it should point to.
         type: str
         required: true
+      platform:
+        description: As O(files[].platform).
+        type: str
+        version_added: 0.3.0
   read:
     description: Files whose text is returned in RV(content) when they exist.
     type: list
     elements: path
     default: []
   systemd_unit:
-    description: A systemd unit whose state is reported in RV(service).
+    description: A systemd unit whose state is reported in RV(service), on a host that has C(systemctl).
     type: str
   extensions_of:
     description:
@@ -180,10 +206,17 @@ content:
   returned: always
   type: dict
 service:
-  description: C(active) and C(enabled) of O(systemd_unit), as C(systemctl is-active) and C(is-enabled) report them.
-  returned: when O(systemd_unit) is given
+  description:
+    - C(active) and C(enabled) of O(systemd_unit), as C(systemctl is-active) and C(is-enabled) report them (read in one
+      C(systemctl show) call).
+  returned: when O(systemd_unit) is given and the host has C(systemctl)
   type: dict
   sample: {"active": true, "enabled": true}
+ansible_facts:
+  description: The host's platform, service manager and user facts (see O(gather_facts)).
+  returned: when O(gather_facts) is true
+  type: dict
+  sample: {"system": "Linux", "architecture": "x86_64", "service_mgr": "systemd", "user_dir": "/root", "user_uid": 0}
 binary_extensions:
   description:
     - C(extensions) (the build tags of O(extensions_of), null when they cannot be read) and C(source) (how they
@@ -205,6 +238,7 @@ import os
 import pwd
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.zotops.zot.plugins.module_utils.host_facts import for_host, host_facts
 from ansible_collections.zotops.zot.plugins.module_utils.install_state import install_state
 from ansible_collections.zotops.zot.plugins.module_utils.zot_binary import binary_extensions
 from ansible_collections.zotops.zot.plugins.module_utils.zot_releases import binary_version
@@ -229,15 +263,18 @@ def _combined(ran):
 def main():
     owned = dict(path=dict(type='path', required=True), owner=dict(type='str'), group=dict(type='str'),
                  mode=dict(type='str'))
+    only_on = dict(platform=dict(type='str'), service_manager=dict(type='str'))
     module = AnsibleModule(
         argument_spec=dict(
+            gather_facts=dict(type='bool', default=False),
             user=dict(type='str'),
             group=dict(type='str'),
             directories=dict(type='list', elements='dict', default=[], options=owned),
             files=dict(type='list', elements='dict', default=[],
-                       options=dict(owned, sha256=dict(type='str'), stamp=dict(type='path'))),
+                       options=dict(owned, sha256=dict(type='str'), stamp=dict(type='path'), **only_on)),
             links=dict(type='list', elements='dict', default=[], options=dict(
-                path=dict(type='path', required=True), target=dict(type='str', required=True))),
+                path=dict(type='path', required=True), target=dict(type='str', required=True),
+                platform=dict(type='str'))),
             read=dict(type='list', elements='path', default=[]),
             systemd_unit=dict(type='str'),
             extensions_of=dict(type='path'),
@@ -246,14 +283,24 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
-    result = install_state(p['directories'], p['files'], p['links'], p['read'])
+    files, links = p['files'], p['links']
+    facts = None
+    if p['gather_facts'] or any(entry.get('platform') or entry.get('service_manager') for entry in files + links):
+        facts = host_facts(module.get_bin_path, module.run_command)
+        files, links = for_host(files, facts), for_host(links, facts)
+    result = install_state(p['directories'], files, links, p['read'])
     result.update(changed=False, user_exists=_exists(pwd.getpwnam, p['user']),
                   group_exists=_exists(grp.getgrnam, p['group']))
-    if p['systemd_unit']:
-        systemctl = module.get_bin_path('systemctl', required=True)
-        active = module.run_command([systemctl, 'is-active', p['systemd_unit']])
-        enabled = module.run_command([systemctl, 'is-enabled', p['systemd_unit']])
-        result['service'] = {'active': active[1].strip() == 'active', 'enabled': enabled[1].strip() == 'enabled'}
+    if p['gather_facts']:
+        result['ansible_facts'] = facts
+    systemctl = module.get_bin_path('systemctl') if p['systemd_unit'] else None
+    if systemctl:
+        # One call for both (what `is-active` and `is-enabled` print are these two properties).
+        _rc, out, _err = module.run_command([systemctl, 'show', p['systemd_unit'], '--property=ActiveState',
+                                             '--property=UnitFileState'])
+        found = dict(line.strip().split('=', 1) for line in out.splitlines() if '=' in line)
+        result['service'] = {'active': found.get('ActiveState') == 'active',
+                             'enabled': found.get('UnitFileState') == 'enabled'}
     if p['extensions_of'] and os.path.isfile(p['extensions_of']):
         found, source = binary_extensions(p['extensions_of'])
         result['binary_extensions'] = {'extensions': found, 'source': source}

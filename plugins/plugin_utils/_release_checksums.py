@@ -13,8 +13,9 @@ import re
 from ansible.errors import AnsibleFilterError
 
 
-def release_checksum(checksums, name, source="checksums.sha256.txt"):
-    """sha256 of one asset from a release checksums file (lines '<sha256>  <name>' or '<sha256> *<name>')."""
+def release_checksums(checksums):
+    """{asset name: sha256} of a release checksums file (lines '<sha256>  <name>' or '<sha256> *<name>')."""
+    found = {}
     for line in (checksums or "").splitlines():
         fields = line.strip().split(None, 1)
         if len(fields) != 2:
@@ -22,7 +23,15 @@ def release_checksum(checksums, name, source="checksums.sha256.txt"):
         digest, filename = fields
         # zot's release workflow rewrites the separator to ' *' (binary mode): strip any '*' markers.
         filename = filename.strip().lstrip("*").strip().lstrip("*").strip()
-        if filename == name and re.match(r"^[0-9a-fA-F]{64}$", digest):
-            return digest.lower()
+        if re.match(r"^[0-9a-fA-F]{64}$", digest):
+            found.setdefault(filename, digest.lower())
+    return found
+
+
+def release_checksum(checksums, name, source="checksums.sha256.txt"):
+    """sha256 of one asset from a release checksums file (lines '<sha256>  <name>' or '<sha256> *<name>')."""
+    found = release_checksums(checksums).get(name)
+    if found:
+        return found
     raise AnsibleFilterError("%s has no sha256 for %s: is zot_version right, and is this build published for "
                              "this OS/architecture (zot_variant)?" % (source, name))

@@ -23,7 +23,7 @@ ROLE_TASKS = ROLES / "server" / "tasks"
 GOOD = {"zot_htpasswd_users": [{"name": "admin", "password": "admin-Secret-1"}]}
 EXT = {"zot_http_external_url": "https://zot.example.com"}
 OIDC = {"client_id": "zot", "client_secret": "oidc-Secret-2"}
-# A Redis password makes the config-building tasks no_log too: the checks must come before them.
+# A Redis password makes the config-showing tasks no_log too: the checks must come before them.
 REDIS = {"zot_redis": {"url": "redis://127.0.0.1:1/0", "password": "redis-Secret-3"}}
 SECRETS = ["admin-Secret-1", "oidc-Secret-2", "redis-Secret-3", "bind-Secret-4", "sync-Secret-5",
            "s3-Secret-6", "hash-Secret-7", "pw-Secret-8"]
@@ -81,17 +81,17 @@ CASES = {
 
 # Every no_log task of the role (by name): the CASES that reach it, or why no bad value can fail it.
 NO_LOG_TASKS = {
-    # The configuration, its rendering and its credentials files (one no_log task in build.yml).
-    "Build the zot configuration": [
+    # The one read of the host (read.yml): the configuration, the unit and the credentials files are
+    # rendered in its arguments (their digests are compared with the host's files).
+    "Read what zot's install looks like now": [
         "bad session key behind a Redis password", "Redis URL with the password in it", "S3 endpoint not a URL",
         "LDAP bind password not a string", "OpenID issuer not a URL", "session hash key too short",
         "pull-through URL not a URL", "sync registry URL not a URL", "sync credentials empty password",
         "S3 key without its secret"],
-    "Read what zot's install looks like now": "reads only; its inputs are the role's own paths, checked absolute",
-    "Compute the htpasswd file": [
+    # Computes the htpasswd file (bcrypt) with the rest of what changes.
+    "Decide what changes": [
         "htpasswd empty password", "htpasswd colon in name", "htpasswd user twice", "htpasswd bcrypt rounds",
         "bad htpasswd entry behind a Redis password"],
-    "Decide what changes": "set_fact over values already computed",
     "Check that zot can run the new configuration on this host":
         "failed_when: false; the next task reports the cause (test_server_zot.py's broken-input tests)",
     "Keep the files this run replaces": "failed_when: false (a missing file is a new file)",

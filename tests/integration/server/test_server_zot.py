@@ -10,6 +10,8 @@ failure).
 """
 import json
 import os
+import platform
+import re
 import socket
 import subprocess
 import time
@@ -95,6 +97,39 @@ def test_converge_twice_changes_nothing(tiers_host):
     result = tiers_host.run(**tiers_vars())
     assert result.rc == 0, str(result)
     assert result.changed == 0, str(result)
+
+
+NO_FACTS_PLAY = """- hosts: all
+  gather_facts: false
+  roles:
+    - role: zotops.zot.server
+  post_tasks:
+    - name: Show the facts the role read
+      ansible.builtin.debug:
+        msg: "facts read: {{ ansible_facts['system'] }} {{ ansible_facts['architecture'] }} {{ ansible_facts['service_mgr'] }}"
+"""
+
+
+def test_a_play_without_facts_runs_one_module_call_and_changes_nothing(tiers_host, tmp_path):
+    """gather_facts: false (as benchmarks/fleet.py runs it): no setup call of the role's own; its one module call
+    reads the platform, service manager and user facts with the install, the run and its check mode change
+    nothing on a host converged by a play with facts (the same binary, unit and files are found), and the play
+    has the facts afterwards. A host whose platform is not among the first read's candidates (as macOS is not:
+    here the candidates are narrowed to another architecture) is read a second time, for its own platform."""
+    playbook = tmp_path / "no_facts.yml"
+    playbook.write_text(NO_FACTS_PLAY)
+    other = {"x86_64": "linux-arm64"}.get(platform.machine(), "linux-amd64")
+    for check, candidates, reads in ((False, None, 1), (True, None, 1), (False, [other], 2)):
+        overrides = {"_zot_read_candidates": candidates} if candidates else {}
+        result = tiers_host.run(playbook=playbook, check=check, verbosity=3, **tiers_vars(), **overrides)
+        assert result.rc == 0 and result.changed == 0, str(result)
+        # At -vvv Ansible names each module it sends to the host (AnsiballZ_<module>.py) in each of its commands.
+        sent = re.findall(r"PUT \S+ TO \S+/AnsiballZ_(\w+)\.py", result.stdout)
+        assert sent == ["zot_install_state"] * reads, str(result)
+        # The hosts are containers on the controller's kernel: its machine is theirs.
+        assert f"facts read: Linux {platform.machine()} systemd" in result.stdout, str(result)
+        for secret in SECRETS:
+            assert secret not in result.output
 
 
 @pytest.mark.parametrize("case", ["htpasswd user twice", "OpenID issuer not a URL", "sync registry URL not a URL",

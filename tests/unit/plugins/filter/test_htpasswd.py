@@ -114,3 +114,17 @@ def test_no_problems_for_a_good_declaration():
 
 def test_filters_are_registered():
     assert set(FilterModule().filters()) == {"htpasswd", "htpasswd_changes", "htpasswd_problems"}
+
+
+@pytest.mark.parametrize("exclusive", [True, False])
+def test_changes_read_from_the_new_file_are_the_declarations(monkeypatch, exclusive):
+    """Given the new file, the changes come from comparing the two files: no password is checked again."""
+    existing = htpasswd("", [{"name": "old", "password": "x"}, {"name": "ci", "password": "y"},
+                             {"name": "admin", "password": "a"}], rounds=4)
+    users = [{"name": "ci", "password": "y"}, {"name": "admin", "password": "changed"},
+             {"name": "new", "password": "n"}, {"name": "old", "state": "absent"}]
+    new = htpasswd(existing, users, rounds=4, exclusive=exclusive)
+    expected = htpasswd_changes(existing, users, exclusive=exclusive)
+    monkeypatch.setattr(bcrypt, "checkpw", lambda *_args: pytest.fail("a password was checked again"))
+    assert htpasswd_changes(existing, None, new=new) == expected
+    assert expected["removed"] == ["old"] and expected["updated"] == ["admin"] and expected["added"] == ["new"]
