@@ -30,12 +30,13 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.zotops.zot.plugins.plugin_utils._access_control.compile import compile_access
-from ansible_collections.zotops.zot.plugins.plugin_utils._access_control.validate import validate
-
 
 def access_control(zot_access, name="zot_access"):
     """zot's http.accessControl dict compiled from a zot_access declaration (see access_control.yml)."""
+    # Imported here: Ansible loads every filter file of the collection in each task's worker process to find
+    # one filter (see zot_config.py).
+    from ansible_collections.zotops.zot.plugins.plugin_utils._access_control.compile import compile_access
+    from ansible_collections.zotops.zot.plugins.plugin_utils._access_control.validate import validate
     if not isinstance(name, str) or not name:
         raise AnsibleFilterError("zotops.zot.access_control: 'name' must be a non-empty string")
     return compile_access(validate(zot_access, name), name)

@@ -22,16 +22,14 @@ import hashlib
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.zotops.zot.plugins.module_utils.zot_binary import binary_extensions
-from ansible_collections.zotops.zot.plugins.module_utils.zot_credentials import credentials_text
-from ansible_collections.zotops.zot.plugins.plugin_utils._release_checksums import release_checksum, release_checksums
-from ansible_collections.zotops.zot.plugins.plugin_utils._zot_config.build import build_config
-from ansible_collections.zotops.zot.plugins.plugin_utils._zot_config.extensions import extension_problems
-from ansible_collections.zotops.zot.plugins.plugin_utils._zot_config.masking import masked_diff, secret_paths
+# Each filter imports what it uses: to find one filter, Ansible loads every filter file of the collection,
+# in every task's worker process, and compiles the collection's other Python from source each time, so a
+# module-level import here would cost every task that uses any of the collection's filters.
 
 
 def zot_config(settings):
     """The zot config dict (no secrets inline) from the role's variables, by their variable names."""
+    from ansible_collections.zotops.zot.plugins.plugin_utils._zot_config.build import build_config
     config, _files = build_config(settings)
     return config
 
@@ -41,6 +39,7 @@ def zot_config_problems(settings):
     variable and what is allowed, never a secret value. Safe to show from a task without no_log, so
     the role checks here, before any write, what the no_log tasks that build the config and its
     credentials files would otherwise fail on with a censored message."""
+    from ansible_collections.zotops.zot.plugins.plugin_utils._zot_config.build import build_config
     try:
         build_config(settings)
     except AnsibleFilterError as err:
@@ -51,6 +50,8 @@ def zot_config_problems(settings):
 def zot_credential_files(settings, as_text=False):
     """[{path, kind, content}] for every credentials file the config refers to (content is secret);
     with as_text, content is the file's exact text (what the roles write and zot_config_check stages)."""
+    from ansible_collections.zotops.zot.plugins.module_utils.zot_credentials import credentials_text
+    from ansible_collections.zotops.zot.plugins.plugin_utils._zot_config.build import build_config
     _config, files = build_config(settings)
     if as_text:
         files = [dict(f, content=credentials_text(f["content"])) for f in files]
@@ -59,6 +60,7 @@ def zot_credential_files(settings, as_text=False):
 
 def zot_credentials_text(content):
     """The exact text of a credentials file (what the server and oidc roles both write)."""
+    from ansible_collections.zotops.zot.plugins.module_utils.zot_credentials import credentials_text
     if not isinstance(content, (dict, str)):
         raise AnsibleFilterError("zotops.zot.zot_credentials_text expects a dict (or the file's text), got %s"
                                  % type(content).__name__)
@@ -85,6 +87,7 @@ def zot_binary_specs(platforms, install_dir, version, variant="full", owner="roo
     its own, so the module keeps the host's. The SHA-256 is ``sha256`` (the same for every platform: a
     given checksum or local file) or the release's (``checksums``, the text of its checksums file);
     unknown (no checksums cached yet, or none for that platform), the content is not compared."""
+    from ansible_collections.zotops.zot.plugins.plugin_utils._release_checksums import release_checksums
     if isinstance(platforms, str) or not isinstance(platforms, (list, tuple)) or not platforms:
         raise AnsibleFilterError("zotops.zot.zot_binary_specs expects a list of Go platforms such as ['linux-amd64']")
     suffix = "-minimal" if variant == "minimal" else ""
@@ -111,22 +114,26 @@ def zot_binary_specs(platforms, install_dir, version, variant="full", owner="roo
 
 def zot_config_secret_paths(config):
     """Dotted paths of keys in a zot config that hold a secret value inline (should be empty)."""
+    from ansible_collections.zotops.zot.plugins.plugin_utils._zot_config.masking import secret_paths
     return secret_paths(config)
 
 
 def zot_config_masked_diff(before, after, path="config.json"):
     """Unified diff lines between two zot configs (JSON text or dicts) with every secret value masked."""
+    from ansible_collections.zotops.zot.plugins.plugin_utils._zot_config.masking import masked_diff
     return masked_diff(before, after, path)
 
 
 def zot_release_checksum(checksums, name, source="checksums.sha256.txt"):
     """sha256 of one asset from a release checksums file (lines '<sha256>  <name>' or '<sha256> *<name>')."""
+    from ansible_collections.zotops.zot.plugins.plugin_utils._release_checksums import release_checksum
     return release_checksum(checksums, name, source)
 
 
 def zot_binary_extensions(path):
     """{extensions: [build tags] or None, source: how they were read} of a zot binary on the controller,
     read from Go's build information without running it (any OS or architecture)."""
+    from ansible_collections.zotops.zot.plugins.module_utils.zot_binary import binary_extensions
     if not isinstance(path, str) or not path:
         raise AnsibleFilterError("zotops.zot.zot_binary_extensions expects the path of a zot binary")
     found, source = binary_extensions(path)
@@ -136,6 +143,7 @@ def zot_binary_extensions(path):
 def zot_extension_problems(config, available, binary="the zot binary"):
     """One message per extension ``config`` turns on that a binary with ``available`` extensions lacks,
     naming the role variable behind it; [] when ``available`` is None (not known)."""
+    from ansible_collections.zotops.zot.plugins.plugin_utils._zot_config.extensions import extension_problems
     return extension_problems(config, available, binary)
 
 
