@@ -196,13 +196,11 @@ def htpasswd_changes(existing, users, exclusive=True, var_name="zot_htpasswd_use
 
 
 def _file_changes(existing, new):
-    before, after = parse_htpasswd(existing), dict(parse_htpasswd(new))
-    changes = {"added": [], "updated": [], "removed": [], "unchanged": []}
-    for name, hashed in before:
-        if name not in after:
-            changes["removed"].append(name)
-    old = dict(before)
-    for name, hashed in parse_htpasswd(new):
+    before, after = parse_htpasswd(existing), parse_htpasswd(new)
+    old, kept = dict(before), dict(after)
+    changes = {"added": [], "updated": [], "removed": [name for name, _hashed in before if name not in kept],
+               "unchanged": []}
+    for name, hashed in after:
         key = "added" if name not in old else ("unchanged" if old[name] == hashed else "updated")
         changes[key].append(name)
     return changes

@@ -91,10 +91,11 @@ def zot_binary_specs(platforms, install_dir, version, variant="full", owner="roo
     if isinstance(platforms, str) or not isinstance(platforms, (list, tuple)) or not platforms:
         raise AnsibleFilterError("zotops.zot.zot_binary_specs expects a list of Go platforms such as ['linux-amd64']")
     suffix = "-minimal" if variant == "minimal" else ""
+    released = {} if sha256 else release_checksums(checksums)
     specs = {"files": [], "links": []}
     for platform in platforms:
         path = "%s/zot-v%s-%s%s" % (str(install_dir).rstrip("/"), version, platform, suffix)
-        digest = sha256 or release_checksums(checksums).get("zot-%s%s" % (platform, suffix), "")
+        digest = sha256 or released.get("zot-%s%s" % (platform, suffix), "")
         only = {"platform": platform} if len(platforms) > 1 else {}
         binary = dict(only, path=path, owner=owner, group=group, mode="0755")
         if digest:

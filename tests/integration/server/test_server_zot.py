@@ -99,6 +99,15 @@ def test_converge_twice_changes_nothing(tiers_host):
     assert result.changed == 0, str(result)
 
 
+def test_install_dir_with_a_trailing_slash_changes_nothing(tiers_host):
+    """zot_install_dir written with a trailing slash names the same directory: the binary, its SHA-256 record
+    and zot_binary_path's link are found as they are, so the run changes nothing and downloads nothing."""
+    before = tiers_host.snapshot()
+    result = tiers_host.run(**dict(tiers_vars(), zot_install_dir="/usr/local/lib/zot/"))
+    assert result.rc == 0 and result.changed == 0, str(result)
+    assert tiers_host.snapshot() == before
+
+
 NO_FACTS_PLAY = """- hosts: all
   gather_facts: false
   roles:

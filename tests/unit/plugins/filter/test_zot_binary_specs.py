@@ -7,6 +7,7 @@ import jinja2
 import pytest
 import yaml
 from ansible.errors import AnsibleFilterError
+from ansible.plugins.filter.core import regex_replace
 
 from ansible_collections.zotops.zot.plugins.filter.zot_config import zot_binary_specs
 
@@ -59,15 +60,18 @@ def test_platforms_must_be_a_list(platforms):
         zot_binary_specs(platforms, "/opt/zot", "2.1.20")
 
 
+@pytest.mark.parametrize("install_dir", ["/opt/zot", "/opt/zot/"])
 @pytest.mark.parametrize("variant", ["full", "minimal"])
-def test_the_binary_is_where_the_role_installs_it(variant):
-    """The role names the installed binary in vars/main.yml (_zot_installed_binary): the same path."""
+def test_the_binary_is_where_the_role_installs_it(variant, install_dir):
+    """The role names the installed binary in vars/main.yml (_zot_installed_binary): the same path, as one
+    string (the decision finds the binary's spec by it), a trailing slash on zot_install_dir included."""
     role_vars = yaml.safe_load(ROLE_VARS.read_text())
     facts = {"system": "Linux", "architecture": "aarch64"}
     env = jinja2.Environment()
-    context = {"ansible_facts": facts, "zot_install_dir": "/opt/zot", "zot_version": "2.1.20", "zot_variant": variant,
+    env.filters["regex_replace"] = regex_replace
+    context = {"ansible_facts": facts, "zot_install_dir": install_dir, "zot_version": "2.1.20", "zot_variant": variant,
                "_zot_go_arch_map": role_vars["_zot_go_arch_map"]}
-    for name in ("_zot_go_os", "_zot_go_arch"):
+    for name in ("_zot_go_os", "_zot_go_arch", "_zot_go_platform"):
         context[name] = env.from_string(role_vars[name]).render(context)
     installed = env.from_string(role_vars["_zot_installed_binary"]).render(context)
-    assert zot_binary_specs(["linux-arm64"], "/opt/zot", "2.1.20", variant=variant)["files"][0]["path"] == installed
+    assert zot_binary_specs(["linux-arm64"], install_dir, "2.1.20", variant=variant)["files"][0]["path"] == installed
