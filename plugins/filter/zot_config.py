@@ -81,20 +81,22 @@ def zot_file_specs(files, owner, group, mode="0600"):
 
 def zot_binary_specs(platforms, install_dir, version, variant="full", owner="root", group="root", link=None,
                      sha256="", checksums=""):
-    """{files, links}: what zotops.zot.zot_install_state compares for the release binary of each Go platform
+    """{files, links, binaries}: what zotops.zot.zot_install_state compares for the release binary of each Go platform
     in ``platforms`` (``linux-amd64``): the binary at ``install_dir/zot-v<version>-<platform>[-minimal]``,
     its SHA-256 record beside it and ``link`` pointing at it. With more than one platform each entry names
     its own, so the module keeps the host's. The SHA-256 is ``sha256`` (the same for every platform: a
     given checksum or local file) or the release's (``checksums``, the text of its checksums file);
-    unknown (no checksums cached yet, or none for that platform), the content is not compared."""
+    unknown (no checksums cached yet, or none for that platform), the content is not compared. ``binaries``:
+    each platform's binary path."""
     from ansible_collections.zotops.zot.plugins.plugin_utils._release_checksums import release_checksums
     if isinstance(platforms, str) or not isinstance(platforms, (list, tuple)) or not platforms:
         raise AnsibleFilterError("zotops.zot.zot_binary_specs expects a list of Go platforms such as ['linux-amd64']")
     suffix = "-minimal" if variant == "minimal" else ""
     released = {} if sha256 else release_checksums(checksums)
-    specs = {"files": [], "links": []}
+    specs = {"files": [], "links": [], "binaries": {}}
     for platform in platforms:
         path = "%s/zot-v%s-%s%s" % (str(install_dir).rstrip("/"), version, platform, suffix)
+        specs["binaries"][platform] = path
         digest = sha256 or released.get("zot-%s%s" % (platform, suffix), "")
         only = {"platform": platform} if len(platforms) > 1 else {}
         binary = dict(only, path=path, owner=owner, group=group, mode="0755")

@@ -81,18 +81,13 @@ CASES = {
 
 # Every no_log task of the role (by name): the CASES that reach it, or why no bad value can fail it.
 NO_LOG_TASKS = {
-    # What the read compares (read.yml): the configuration, the unit and the credentials files are rendered
-    # here (their digests are compared with the host's files).
-    "Build what zot's install should look like": [
+    # The read and the decision (build.yml): the configuration, the unit and the credentials files are rendered
+    # here (their digests are compared with the host's files), and the htpasswd file is computed (bcrypt).
+    "Read what zot's install looks like and decide what changes": [
         "bad session key behind a Redis password", "Redis URL with the password in it", "S3 endpoint not a URL",
         "LDAP bind password not a string", "OpenID issuer not a URL", "session hash key too short",
         "pull-through URL not a URL", "sync registry URL not a URL", "sync credentials empty password",
-        "S3 key without its secret"],
-    # The one read of the host: its arguments are what the task before it built and variables the argument
-    # specs checked.
-    "Read what zot's install looks like now": "arguments built by 'Build what zot's install should look like'",
-    # Computes the htpasswd file (bcrypt) with the rest of what changes.
-    "Decide what changes": [
+        "S3 key without its secret",
         "htpasswd empty password", "htpasswd colon in name", "htpasswd user twice", "htpasswd bcrypt rounds",
         "bad htpasswd entry behind a Redis password"],
     "Check that zot can run the new configuration on this host":

@@ -64,7 +64,8 @@ def test_platforms_must_be_a_list(platforms):
 @pytest.mark.parametrize("variant", ["full", "minimal"])
 def test_the_binary_is_where_the_role_installs_it(variant, install_dir):
     """The role names the installed binary in vars/main.yml (_zot_installed_binary): the same path, as one
-    string (the decision finds the binary's spec by it), a trailing slash on zot_install_dir included."""
+    string (the link and the install compare it with what the read found), a trailing slash on zot_install_dir
+    included."""
     role_vars = yaml.safe_load(ROLE_VARS.read_text())
     facts = {"system": "Linux", "architecture": "aarch64"}
     env = jinja2.Environment()
@@ -74,4 +75,7 @@ def test_the_binary_is_where_the_role_installs_it(variant, install_dir):
     for name in ("_zot_go_os", "_zot_go_arch", "_zot_go_platform"):
         context[name] = env.from_string(role_vars[name]).render(context)
     installed = env.from_string(role_vars["_zot_installed_binary"]).render(context)
-    assert zot_binary_specs(["linux-arm64"], install_dir, "2.1.20", variant=variant)["files"][0]["path"] == installed
+    specs = zot_binary_specs(["linux-arm64"], install_dir, "2.1.20", variant=variant)
+    assert specs["files"][0]["path"] == installed
+    # zotops.zot.zot_install_plan picks the host's binary (its expected SHA-256) from ``binaries``.
+    assert specs["binaries"] == {"linux-arm64": installed}
