@@ -18,11 +18,11 @@ description:
     credentials files (compared by the SHA-256 of their content) and the htpasswd file (owner, mode and
     users), and decides on the controller what the run writes - the installed binary's expected SHA-256 and
     whether it is copied, the credentials files that differ, the htpasswd file's new text.
-  - The read and the decision in one task: the C(zotops.zot.server) role used three (a set_fact, the module,
+  - The read and the decision in one task. The C(zotops.zot.server) role used three (a set_fact, the module,
     a set_fact), and each task costs a worker process per host and its templating.
   - The role's planner; its options follow what the role builds and may change with it.
   - Given secrets (the credentials files, the htpasswd users) and returning them (the files to write, the
-    htpasswd file's text): use it in a task with C(no_log).
+    htpasswd file's text), so use it in a task with C(no_log).
   - The htpasswd file's text is computed on the controller, which needs the Python library C(bcrypt) there.
     A declared password that still verifies against the host's hash keeps that hash.
 author:
@@ -83,7 +83,7 @@ options:
       binary:
         description:
           - The installed release binary. Its expected SHA-256 is that of its entry in O(wanted.files) (none
-            when the entry has none: the release's checksums file is not cached on the controller yet).
+            when the entry has none, as while the release's checksums file is not cached on the controller yet).
         type: path
         required: true
       credentials:
