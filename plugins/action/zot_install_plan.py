@@ -59,7 +59,8 @@ class ActionModule(ActionBase):
             module_name="zotops.zot.zot_install_state", task_vars=task_vars,
             module_args=read_args(wanted, args["user"], args["group"], args["directories"], args["gather_facts"]))
         if read.get("failed"):
-            # The read's own message (paths and names; the task is no_log for the digests it was given).
+            # The read's own message, in the registered result (the role's task is no_log: it was given digests
+            # of the secret files; everything the read could be refused for was checked before, in preflight).
             result.update(failed=True, msg="zot_install_state: %s" % read.get("msg", "failed"))
             return result
         state = dict((key, value) for key, value in read.items() if key not in _NOT_STATE and not key.startswith("_"))
