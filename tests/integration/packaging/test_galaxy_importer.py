@@ -27,9 +27,6 @@ def _importer_job(workdir):
     env = dict(os.environ, GALAXY_IMPORTER_CONFIG=str(CONFIG), ANSIBLE_LOCAL_TEMP=str(Path(workdir) / "ansible-tmp"),
                PATH=f"{venv / 'bin'}:{os.environ['PATH']}", ANSIBLE_NOCOLOR="1")
     env.pop("ANSIBLE_COLLECTIONS_PATH", None)
-    # Its ansible-lint installs the collection into Ansible's default collections path: in its workdir, not
-    # ~/.ansible, where a stale copy (same version) would shadow the checkout for the suite's own ansible-lint.
-    env["ANSIBLE_HOME"] = str(Path(workdir) / "ansible-home")
     script = ('set -e; "$1" collection build --output-path dist "$2" >/dev/null; '
               'exec "$3" -m galaxy_importer.main dist/zotops-zot-*.tar.gz')
     return background.Job("galaxy-importer", ["bash", "-c", script, "import", venv_bin("ansible-galaxy"), str(REPO),

@@ -20,7 +20,13 @@ pytestmark = [pytest.mark.zot, pytest.mark.slow]
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
+# Where molecule's prerun would install the collection (prerun: false in molecule.yml): a copy there would
+# outlive the run and shadow the checkout for later tools (ansible-lint reported a new module as unknown).
+USER_COPY = Path.home() / ".ansible" / "collections" / "ansible_collections" / "zotops" / "zot"
+
+
 def molecule_test(scenario, env):
+    had_copy = USER_COPY.exists()
     env = ansible_env(dict(env, MOLECULE_NO_LOG="false"))
     env.pop("ANSIBLE_COLLECTIONS_PATH")  # molecule.yml names the checkout's collection tree itself
     proc = subprocess.run([venv_bin("molecule"), "test", "--scenario-name", scenario], cwd=REPO / "roles" / "server",
@@ -32,6 +38,7 @@ def molecule_test(scenario, env):
     # (403) on the same tag.
     for step in ("converge", "idempotence", "verify"):
         assert re.search(rf"{step}: Executed: Successful", output), output[-4000:]
+    assert had_copy or not USER_COPY.exists(), f"molecule left a copy of the collection in {USER_COPY}"
     return output
 
 
