@@ -18,7 +18,7 @@ N and under floor + 1.5 s on one host; the binary downloaded once per converge a
 
 Usage (as root, after scripts/setup-dev-env.sh, with the zot binary the harness uses):
   .venv/bin/python benchmarks/fleet.py [--runs 1] [--noop-runs 3] [--sizes 1,2,4,8] [--profile] [--pipelining]
-                                       [--gather-facts]
+                                       [--gather-facts] [--peer-role PATH]
 
 Settings: Ansible's defaults (ansible.cfg none, SSH with ControlPersist, pipelining off), forks = N, and plays
 without fact gathering (the role reads the facts it needs in its one module call), floor and role alike.
@@ -27,6 +27,14 @@ without fact gathering (the role reads the facts it needs in its one module call
 round trip per module instead of three; it needs `requiretty` off in sudoers, Debian's default).
 --gather-facts makes both plays gather facts, as a play does by default: the floor is then Ansible's fact
 gathering plus one task, and the role's cost above it is what it adds to such a play.
+--peer-role PATH also times another zot role, a checkout of rlex/ansible-role-zot (the Galaxy role `rlex.zot`),
+on the same hosts after this role's runs (the hosts reset in between): its fresh and no-op converges with the
+same htpasswd users (hashed beforehand: it takes htpasswd lines) and a configuration of the same shape. Its
+play gathers facts (its tasks read ansible_architecture). Each host downloads zot from GitHub itself, on every
+run (a conditional GET once the file is there), and these hosts cannot reach GitHub: github.com resolves, on
+the hosts, to a local HTTPS stand-in serving the release at GitHub's path (a self-signed certificate, so the
+play sets get_url's validate_certs to false through module_defaults; it answers 304 Not Modified as GitHub
+does). That is the peer's best case: GitHub is farther away than the controller.
 """
 import argparse
 import os
@@ -38,6 +46,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
@@ -94,7 +104,94 @@ def timed(fleet, playbook, runs_env=None, **kwargs):
     return elapsed, result
 
 
-def measure(size, runs, noop_runs, mirror, work, profile):
+def peer_play(role, workdir):
+    """The peer role's play: the benchmark's users and a configuration of the same shape as this role's (htpasswd,
+    anonymous read, the users' access), in the variables it takes."""
+    import bcrypt  # the controller has it (this role's htpasswd filter needs it)
+    users = ROLE_VARS["zot_htpasswd_users"]
+    rounds = ROLE_VARS["zot_htpasswd_bcrypt_rounds"]
+    lines = ["%s:%s" % (user["name"], bcrypt.hashpw(user["password"].encode(), bcrypt.gensalt(rounds)).decode())
+             for user in users]
+    config = {"distSpecVersion": "1.1.1",
+              "storage": {"rootDirectory": "/var/lib/zot", "dedupe": True},
+              "http": {"address": "0.0.0.0", "port": "5000", "realm": "zot",
+                       "auth": {"htpasswd": {"path": "/etc/zot/htpasswd"}, "failDelay": 1},
+                       "accessControl": {"repositories": {"**": {
+                           "anonymousPolicy": ["read"],
+                           "policies": [{"users": ["ci"], "actions": ["read", "create"]}]}},
+                           "adminPolicy": {"users": ["admin"], "actions": ["read", "create", "update", "delete"]}}},
+              "log": {"level": "info"}}
+    play = [{"name": "peer zot role", "hosts": "all", "gather_facts": True,
+             "module_defaults": {"ansible.builtin.get_url": {"validate_certs": False}}, "roles": [{
+        "role": str(Path(role).resolve()),
+        "vars": {"zot_registry_version": VERSIONS["ZOT_VERSION"], "zot_registry_htpasswd": lines,
+                 "zot_registry_config": config}}]}]
+    path = Path(workdir) / "peer.yml"
+    path.write_text(yaml.safe_dump(play, sort_keys=False))
+    return path
+
+
+class GitHubStandIn:
+    """https://github.com/project-zot/zot/releases/download/v<version>/zot-linux-amd64 on 127.0.0.1:443 (the hosts
+    reach the controller's loopback at their gateway), with a self-signed certificate for github.com."""
+
+    def __init__(self, workdir, binary):
+        import functools
+        import http.server
+        import ssl
+        import subprocess
+        import threading
+        root = Path(workdir) / "github"
+        release = root / "project-zot" / "zot" / "releases" / "download" / f"v{VERSIONS['ZOT_VERSION']}"
+        release.mkdir(parents=True)
+        (release / "zot-linux-amd64").symlink_to(binary)
+        cert, key = root.parent / "github.crt", root.parent / "github.key"
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+                        "/CN=github.com", "-addext", "subjectAltName=DNS:github.com", "-keyout", str(key),
+                        "-out", str(cert)], check=True, capture_output=True)
+        self.downloads = []
+        stand_in = self
+
+        class Handler(http.server.SimpleHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def send_response(self, code, message=None):
+                if code == 200 and self.command == "GET":
+                    stand_in.downloads.append(self.path)
+                super().send_response(code, message)
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 443), functools.partial(Handler, directory=str(root)))
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert, key)
+        self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def measure_peer(fleet, play, stand_in, noop_runs, figures, cpu):
+    """The peer role's fresh converge and no-op converges on hosts this role's runs left (reset first)."""
+    for host in fleet.hosts.values():
+        host.reset(keep_binary=False)
+        hosts_file = host.host.path("/etc/hosts")
+        hosts_file.write_text(hosts_file.read_text() + f"{fleet.test_hosts.gateway} github.com\n")
+    seen = len(stand_in.downloads)
+    figures["peer fresh converge"] = [timed(fleet, play)[0]]
+    downloads = len(stand_in.downloads) - seen
+    figures["peer no-op converge"], cpu["peer no-op converge"] = [], []
+    for _noop in range(noop_runs):
+        noop, result = timed(fleet, play)
+        if result.changed:
+            raise SystemExit(f"the peer role's no-op converge changed {result.changed} things:\n{result}")
+        figures["peer no-op converge"].append(noop)
+        cpu["peer no-op converge"].append(CPU[-1])
+    return downloads
+
+
+def measure(size, runs, noop_runs, mirror, work, profile, peer=None, stand_in=None):
     hosts = HostFleet(size, prefix="zb").boot()
     figures = {"floor": [], "fresh converge": [], "no-op converge": []}
     cpu = {"floor": [], "no-op converge": []}
@@ -125,11 +222,12 @@ def measure(size, runs, noop_runs, mirror, work, profile):
             _elapsed, result = timed(fleet, role_play, runs_env={"ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.profile_tasks"})
             print(f"--- profile_tasks, no-op over {size} host(s) ---")
             print("\n".join(result.stdout.splitlines()[-25:]))
+        peer_downloads = measure_peer(fleet, peer, stand_in, noop_runs, figures, cpu) if peer else None
     finally:
         for host in hosts.hosts:
             host.ssh("systemctl disable --now zot", check=False)
         hosts.shutdown()
-    return figures, cpu, statistics.median(sent), max(downloads)
+    return figures, cpu, statistics.median(sent), max(downloads), peer_downloads
 
 
 def main():
@@ -140,6 +238,7 @@ def main():
     parser.add_argument("--sizes", default="1,2,4,8")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--gather-facts", action="store_true")
+    parser.add_argument("--peer-role", metavar="PATH", help="a checkout of rlex/ansible-role-zot, timed beside this role")
     args = parser.parse_args()
     if args.pipelining:
         PIPELINING["ansible_pipelining"] = True
@@ -156,6 +255,8 @@ def main():
     for name, play in plays.items():
         assert GATHERING[0] in play
         (work / name).write_text(play.replace(*GATHERING) if args.gather_facts else play)
+    peer = peer_play(args.peer_role, work) if args.peer_role else None
+    stand_in = GitHubStandIn(work, binary) if peer else None
     mirror = ReleaseMirror(work / "mirror", VERSIONS["ZOT_VERSION"], binary).start()
     binary_size = os.path.getsize(binary)
     # Ansible's ssh_args compress by default (-C): the bytes sent are the compressed binary.
@@ -164,20 +265,24 @@ def main():
           f"pipelining {'on' if args.pipelining else 'off (Ansible default)'}; "
           f"plays {'gather facts (Ansible default)' if args.gather_facts else 'gather no facts'}", flush=True)
     print(f"load average before: {' '.join(f'{n:.2f}' for n in os.getloadavg())}", flush=True)
-    print(f"{'N':>2} {'run':<16} {'seconds':>8} {'x floor':>8} {'above floor':>12} {'median':>8}", flush=True)
+    print(f"{'N':>2} {'run':<20} {'seconds':>8} {'x floor':>8} {'above floor':>12} {'median':>8}", flush=True)
     verdicts = []
     try:
         for size in (int(n) for n in args.sizes.split(",")):
-            figures, cpu, sent, downloads = measure(size, args.runs, args.noop_runs, mirror, work, args.profile)
+            figures, cpu, sent, downloads, peer_downloads = measure(
+                size, args.runs, args.noop_runs, mirror, work, args.profile, peer=peer, stand_in=stand_in)
             floor = min(figures["floor"])
             for name, values in figures.items():
                 best = min(values)
-                print(f"{size:>2} {name:<16} {best:8.2f} {best / floor:8.2f} {best - floor:+11.2f}s "
+                print(f"{size:>2} {name:<20} {best:8.2f} {best / floor:8.2f} {best - floor:+11.2f}s "
                       f"{statistics.median(values):8.2f}")
             floor_cpu, noop_cpu = min(cpu["floor"]), min(cpu["no-op converge"])
             print(f"{size:>2} CPU seconds (controller + hosts): floor {floor_cpu:.2f}, no-op {noop_cpu:.2f} "
-                  f"({noop_cpu - floor_cpu:+.2f})")
-            print(f"{size:>2} fresh converge: {sent / 2**20:.1f} MiB sent per host, {downloads} binary download(s)",
+                  f"({noop_cpu - floor_cpu:+.2f})"
+                  + (f", peer role's no-op {min(cpu['peer no-op converge']):.2f} "
+                     f"({min(cpu['peer no-op converge']) - floor_cpu:+.2f})" if peer else ""))
+            print(f"{size:>2} fresh converge: {sent / 2**20:.1f} MiB sent per host, {downloads} binary download(s)"
+                  + (f"; the peer role's: {peer_downloads} download(s) from the GitHub stand-in" if peer else ""),
                   flush=True)
             above = min(figures["no-op converge"]) - floor
             limit = 1.5 if size == 1 else 3.0
@@ -185,6 +290,8 @@ def main():
                             f"{'met' if above < limit else 'NOT met'})")
     finally:
         mirror.stop()
+        if stand_in:
+            stand_in.stop()
         shutil.rmtree(work, ignore_errors=True)
     print(f"load average after: {' '.join(f'{n:.2f}' for n in os.getloadavg())}")
     print("\n".join(verdicts))
