@@ -121,11 +121,11 @@ def peer_play(role, workdir):
                            "policies": [{"users": ["ci"], "actions": ["read", "create"]}]}},
                            "adminPolicy": {"users": ["admin"], "actions": ["read", "create", "update", "delete"]}}},
               "log": {"level": "info"}}
+    peer = {"role": str(Path(role).resolve()),
+            "vars": {"zot_registry_version": VERSIONS["ZOT_VERSION"], "zot_registry_htpasswd": lines,
+                     "zot_registry_config": config}}
     play = [{"name": "peer zot role", "hosts": "all", "gather_facts": True,
-             "module_defaults": {"ansible.builtin.get_url": {"validate_certs": False}}, "roles": [{
-        "role": str(Path(role).resolve()),
-        "vars": {"zot_registry_version": VERSIONS["ZOT_VERSION"], "zot_registry_htpasswd": lines,
-                 "zot_registry_config": config}}]}]
+             "module_defaults": {"ansible.builtin.get_url": {"validate_certs": False}}, "roles": [peer]}]
     path = Path(workdir) / "peer.yml"
     path.write_text(yaml.safe_dump(play, sort_keys=False))
     return path
