@@ -70,13 +70,12 @@ def zot_credentials_text(content):
 def zot_file_specs(files, owner, group, mode="0600"):
     """[{path, content}] -> [{path, owner, group, mode, sha256}]: what zotops.zot.zot_install_state
     compares, without the content (which may be secret)."""
-    specs = []
-    for entry in files or []:
+    from ansible_collections.zotops.zot.plugins.plugin_utils._install_plan import file_specs
+    files = files or []
+    for entry in files:
         if not isinstance(entry, dict) or "path" not in entry or not isinstance(entry.get("content"), str):
             raise AnsibleFilterError("zotops.zot.zot_file_specs expects a list of {path, content (str)}")
-        specs.append({"path": entry["path"], "owner": owner, "group": group, "mode": mode,
-                      "sha256": hashlib.sha256(entry["content"].encode("utf-8")).hexdigest()})
-    return specs
+    return file_specs(files, owner, group, mode)
 
 
 def zot_binary_specs(platforms, install_dir, version, variant="full", owner="root", group="root", link=None,

@@ -15,13 +15,17 @@ import hashlib
 SECRET_FILE_MODE = "0600"
 
 
+def file_specs(files, owner, group, mode=SECRET_FILE_MODE):
+    """[{path, content}] -> [{path, owner, group, mode, sha256}]: what zot_install_state compares, without the
+    content (which may be secret). The zotops.zot.zot_file_specs filter's work."""
+    return [{"path": entry["path"], "owner": owner, "group": group, "mode": mode,
+             "sha256": hashlib.sha256(entry["content"].encode("utf-8")).hexdigest()} for entry in files]
+
+
 def read_args(wanted, user, group, directories, gather_facts):
     """zot_install_state's arguments: ``wanted``'s files and links, plus the credentials files (compared by
     the SHA-256 of their content) and the htpasswd file (owner and mode; its text is read)."""
-    files = list(wanted.get("files") or [])
-    for entry in wanted.get("credentials") or []:
-        files.append({"path": entry["path"], "owner": user, "group": group, "mode": SECRET_FILE_MODE,
-                      "sha256": hashlib.sha256(entry["content"].encode("utf-8")).hexdigest()})
+    files = list(wanted.get("files") or []) + file_specs(wanted.get("credentials") or [], user, group)
     read = list(wanted.get("read") or [])
     htpasswd = wanted.get("htpasswd")
     if htpasswd:
